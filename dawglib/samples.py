@@ -1,0 +1,110 @@
+"""The embedded sample data under ``data/``, generated deterministically.
+
+``python -m dawglib.samples data`` (run by ``make data``) writes, only when missing or stale:
+
+- ``samples/sine_a4.wav`` — 1 s of A4 = 440 Hz, 22.05 kHz.
+- ``samples/melody.mid`` — the reference melody (8 notes, C major, 100 BPM, MIDI program 52).
+- ``samples/take_synth.wav`` — a synthetic sung "ah" of that melody with vibrato (5.5 Hz, ±30 c),
+  deliberately imperfect: the 5th note 25 c flat, the 3rd entry 60 ms late; f0 known exactly.
+- ``samples/take_synth_f0.csv`` — the exact f0 of that take every 10 ms (ground truth).
+- ``samples/melody_choir.wav`` — FluidSynth render of ``melody.mid`` (GM Choir Aahs), 22.05 kHz.
+- ``samples/click_100bpm.wav`` — an 8 s metronome at 100 BPM.
+
+The demo JARVIS store ``data/jarvis.duckdb`` is written by ``jarvis demo-db`` (dawglib never
+imports jarvis_analytics).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["MELODY", "generate", "SAMPLE_SR", "TAKE_FAULTS"]
+
+SAMPLE_SR = 22050
+BPM = 100.0
+#: (start_beat, length_beats, midi) of the reference melody.
+MELODY = [(0, 1, 60), (1, 1, 62), (2, 1, 64), (3, 1, 65), (4, 2, 67), (6, 1, 69), (7, 1, 67), (8, 2, 64)]
+#: The deliberate faults of take_synth.wav: note index -> (cents, onset delay in ms).
+TAKE_FAULTS = {4: (-25.0, 0.0), 2: (0.0, 60.0)}
+_VERSION = 1  # bump to regenerate everything
+
+
+def _melody_seconds() -> list[tuple[float, float, int]]:
+    spb = 60.0 / BPM
+    return [(0.5 + b * spb, 0.5 + (b + n) * spb, m) for b, n, m in MELODY]
+
+
+def _write_midi(path: Path) -> None:
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=BPM)
+    inst = pretty_midi.Instrument(program=52, name="melody")  # Choir Aahs
+    for s, e, m in _melody_seconds():
+        inst.notes.append(pretty_midi.Note(velocity=96, pitch=m, start=s, end=e - 0.02))
+    pm.instruments.append(inst)
+    pm.write(str(path))
+
+
+def generate(root: str | Path = "data", *, force: bool = False) -> list[Path]:
+    """Write the sample files under ``root``; returns the paths written (skips up-to-date ones)."""
+    from .io import write_audio
+    from .synth import click_track, f0_contour, sung_vowel, tone
+
+    root = Path(root)
+    out = root / "samples"
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = out / ".version"
+    if stamp.exists() and not force and json.loads(stamp.read_text()).get("version") == _VERSION:
+        if all(
+            (out / f).exists()
+            for f in ("sine_a4.wav", "melody.mid", "take_synth.wav", "melody_choir.wav", "click_100bpm.wav")
+        ):
+            return []
+    written: list[Path] = []
+    sr = SAMPLE_SR
+    written.append(write_audio(out / "sine_a4.wav", tone(440.0, sr=sr, duration_s=1.0), sr=sr))
+
+    mid = out / "melody.mid"
+    _write_midi(mid)
+    written.append(mid)
+
+    notes = []
+    for i, (s, e, m) in enumerate(_melody_seconds()):
+        cents, delay_ms = TAKE_FAULTS.get(i, (0.0, 0.0))
+        notes.append((s + delay_ms / 1000.0, e - 0.04, m + cents / 100.0))
+    f0 = f0_contour(notes, sr=sr, vibrato_hz=5.5, vibrato_cents=30.0)
+    f0 = np.concatenate([f0, np.zeros(int(0.5 * sr))])
+    y = sung_vowel(f0, sr=sr, vowel="a", jitter=0.002, shimmer=0.02, breath=0.02, seed=1)
+    written.append(write_audio(out / "take_synth.wav", y, sr=sr))
+    hop = int(0.01 * sr)
+    idx = np.arange(0, f0.size, hop)
+    lines = ["time_s,f0_hz"] + [f"{i / sr:.5f},{f0[i]:.4f}" for i in idx]
+    (out / "take_synth_f0.csv").write_text("\n".join(lines) + "\n")
+    written.append(out / "take_synth_f0.csv")
+
+    try:
+        from .render import render_midi
+
+        render_midi(mid, sr=sr, out_path=out / "melody_choir.wav")
+        written.append(out / "melody_choir.wav")
+    except Exception as exc:  # noqa: BLE001 - the demo goes on without FluidSynth, and says so
+        print(f"[samples] skipped melody_choir.wav: {exc}", file=sys.stderr)
+
+    yc, _ = click_track(bpm=BPM, sr=sr, duration_s=8.0, offset_s=0.25)
+    written.append(write_audio(out / "click_100bpm.wav", yc, sr=sr))
+
+    stamp.write_text(json.dumps({"version": _VERSION}))
+    return written
+
+
+if __name__ == "__main__":
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    paths = generate(args[0] if args else "data", force="--force" in sys.argv)
+    if paths:
+        print("[samples] wrote " + ", ".join(str(p) for p in paths))
+    else:
+        print("[samples] data/ is up to date")
