@@ -1,12 +1,16 @@
 """The ``dawg`` command line.
 
-Subcommands are registered in :data:`COMMANDS`; each is a pair of functions (add arguments, run).
-Errors from the library are printed as one line on stderr with exit status 2, never a traceback.
+Subcommands are registered in :data:`COMMANDS` (help, add arguments, run) or, for those whose code
+lives beside their analysis, in :data:`MODULE_COMMANDS` as ``name -> module``: such a module defines
+``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``. Errors from the library are printed
+as one line on stderr with exit status 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import sys
 from collections.abc import Callable, Sequence
 
@@ -37,6 +41,23 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Runner
 }
 
 
+#: name -> module implementing HELP / add_arguments / run (imported only when present).
+MODULE_COMMANDS: dict[str, str] = {
+    "pitch": "dawglib._cli_pitch",
+    "rhythm": "dawglib._cli_rhythm",
+}
+
+
+def _module_commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Runner]]:
+    out = {}
+    for name, modname in MODULE_COMMANDS.items():
+        if importlib.util.find_spec(modname) is None:
+            continue
+        mod = importlib.import_module(modname)
+        out[name] = (mod.HELP, mod.add_arguments, mod.run)
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``dawg`` with every registered subcommand."""
     parser = argparse.ArgumentParser(
@@ -45,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dawglib {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (help_, add, run) in COMMANDS.items():
+    for name, (help_, add, run) in {**COMMANDS, **_module_commands()}.items():
         p = sub.add_parser(name, help=help_, description=help_)
         add(p)
         p.set_defaults(_run=run)
