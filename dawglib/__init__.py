@@ -28,7 +28,20 @@ from .exceptions import (
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"convert", "io", "cli", "pitch", "rhythm", "theory", "voice", "samples", "evaluate"}
+_SUBMODULES = {
+    "cli",
+    "convert",
+    "evaluate",
+    "events",
+    "io",
+    "pitch",
+    "render",
+    "rhythm",
+    "samples",
+    "synth",
+    "theory",
+    "voice",
+}
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import cli, convert, io  # noqa: F401

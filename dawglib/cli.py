@@ -45,6 +45,9 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Runner
 MODULE_COMMANDS: dict[str, str] = {
     "pitch": "dawglib._cli_pitch",
     "rhythm": "dawglib._cli_rhythm",
+    "beat": "dawglib._cli_beat",
+    "song": "dawglib._cli_song",
+    "ask": "dawglib._cli_ask",
 }
 
 
