@@ -33,7 +33,7 @@ system:
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
+	$(PIP) install -q --upgrade pip 2>&1 | { $(QUIET); }
 
 $(STAMP): $(PY) requirements.txt requirements-nodeps.txt constraints.txt pyproject.toml
 	$(PIP) install -q -r requirements.txt -c constraints.txt 2>&1 | { $(QUIET); }
