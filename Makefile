@@ -91,7 +91,7 @@ distclean: clean
 
 ## --- apps -------------------------------------------------------------------------------
 coach: setup data
-	$(BIN)/voila dashboards/coach.ipynb --no-browser --Voila.ip=127.0.0.1 --port=8866
+	$(BIN)/voila dashboards/vocal_coach.ipynb --no-browser --Voila.ip=127.0.0.1 --port=8866
 
 ops: setup data
 	$(BIN)/panel serve dashboards/ops.py --address 127.0.0.1 --port 5006

@@ -29,16 +29,20 @@ from .exceptions import (
 __version__ = "0.1.0"
 
 _SUBMODULES = {
+    "batch",
     "cli",
+    "coach",
     "convert",
     "evaluate",
     "events",
     "io",
     "pitch",
+    "producer",
     "render",
     "rhythm",
     "samples",
     "synth",
+    "takes",
     "theory",
     "voice",
 }

@@ -48,6 +48,8 @@ MODULE_COMMANDS: dict[str, str] = {
     "beat": "dawglib._cli_beat",
     "song": "dawglib._cli_song",
     "ask": "dawglib._cli_ask",
+    "analyze": "dawglib._cli_analyze",
+    "batch": "dawglib._cli_batch",
 }
 
 
@@ -89,3 +91,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DawglibError as exc:
         print(f"dawg {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `dawg ... | head`
+        return 0

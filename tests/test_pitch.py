@@ -1,0 +1,219 @@
+"""Pitch tracking, notes and vibrato against signals with known answers (tolerances in cents)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dawglib.convert import cents_between
+from dawglib.io import load_audio
+from dawglib.pitch import Note, PitchTrack, notes, notes_to_frame, track, vibrato
+from dawglib.samples import MELODY, TAKE_FAULTS
+from dawglib.synth import add_noise, f0_contour, sung_vowel, tone
+
+SRS = (8000, 16000, 22050, 44100, 48000, 96000)
+FREQS = (80.0, 110.0, 196.0, 330.0, 523.25, 700.0, 880.0, 1000.0)
+
+
+@pytest.mark.parametrize("sr", SRS)
+def test_pure_tones_every_rate(sr):
+    # median error within 3 c, every frame within 10 c, all steady frames voiced
+    for f in FREQS:
+        tr = track(tone(f, sr=sr, duration_s=0.4), sr=sr)
+        mid = slice(5, -5)
+        c = cents_between(tr.f0_hz[mid], f)
+        assert tr.voiced[mid].all(), (sr, f)
+        assert np.nanmedian(np.abs(c)) < 3.0, (sr, f)
+        assert np.nanmax(np.abs(c)) < 10.0, (sr, f)
+
+
+def test_track_grid_and_frame():
+    sr = 22050
+    y = tone(220.0, sr=sr, duration_s=0.5)
+    tr = track(y, sr=sr, hop_length=256)
+    assert len(tr) == 1 + y.size // 256
+    np.testing.assert_allclose(tr.times_s, np.arange(len(tr)) * 256 / sr)
+    df = tr.to_frame()
+    assert list(df.columns) == ["time_s", "f0_hz", "voiced", "confidence", "midi", "note", "cents"]
+    assert set(df.loc[df.voiced, "note"]) == {"A3"}
+    assert ((tr.confidence >= 0) & (tr.confidence <= 1)).all()
+    assert "PitchTrack(method='auto'" in repr(tr)
+
+
+def test_chirp_follows_glide():
+    # exponential glide 110 -> 880 Hz over 2 s: every voiced frame within 10 c of the true f0
+    sr = 16000
+    t = np.arange(int(2.0 * sr)) / sr
+    f = 110.0 * 2 ** (3 * t / 2.0)
+    y = (0.5 * np.sin(2 * np.pi * np.cumsum(f) / sr)).astype(np.float32)
+    tr = track(y, sr=sr)
+    truth = f[np.minimum((tr.times_s * sr).astype(int), f.size - 1)]
+    c = cents_between(tr.f0_hz, truth)[5:-5]
+    assert tr.voiced[5:-5].mean() > 0.98
+    assert np.nanmedian(np.abs(c)) < 3.0
+    assert np.nanpercentile(np.abs(c), 95) < 10.0
+
+
+def test_sung_vowel_with_vibrato_is_precise(rng):
+    sr = 22050
+    f0 = f0_contour([(0.1, 1.6, 57.0), (1.6, 3.0, 64.3)], sr=sr, vibrato_hz=5.5, vibrato_cents=50.0)
+    y = sung_vowel(f0, sr=sr, vowel="a", seed=3)
+    tr = track(y, sr=sr)
+    truth = f0[np.minimum(tr.times_s * sr, f0.size - 1).astype(int)]
+    v = truth > 0
+    c = cents_between(tr.f0_hz[v], truth[v])
+    assert np.mean(np.abs(c) < 10) > 0.9
+    assert np.mean(np.abs(c) < 50) > 0.98
+
+
+@pytest.mark.parametrize("f0_hz", [110.0, 196.0, 330.0])
+def test_strong_second_harmonic_is_not_an_octave_up(f0_hz):
+    sr = 16000
+    t = np.arange(sr) / sr
+    y = (
+        0.2 * np.sin(2 * np.pi * f0_hz * t)
+        + 0.8 * np.sin(2 * np.pi * 2 * f0_hz * t)
+        + 0.3 * np.sin(2 * np.pi * 3 * f0_hz * t)
+    )
+    tr = track(y.astype(np.float32), sr=sr)
+    c = cents_between(tr.f0_hz[5:-5], f0_hz)
+    assert np.nanmedian(np.abs(c)) < 5.0
+
+
+@pytest.mark.parametrize("f0_hz", [100.0, 150.0, 220.0])
+def test_missing_fundamental(f0_hz):
+    sr = 16000
+    t = np.arange(sr) / sr
+    y = sum(np.sin(2 * np.pi * k * f0_hz * t) / k for k in (2, 3, 4, 5))
+    tr = track((0.3 * y).astype(np.float32), sr=sr)
+    c = cents_between(tr.f0_hz[5:-5], f0_hz)
+    assert tr.voiced[5:-5].mean() > 0.95
+    assert np.nanmedian(np.abs(c)) < 5.0
+
+
+def test_soprano_high_notes_no_octave_errors():
+    sr = 44100
+    f0 = f0_contour([(0.1, 0.7, 79.0), (0.7, 1.3, 83.0), (1.3, 1.9, 84.0)], sr=sr, vibrato_hz=6.0, vibrato_cents=40.0)
+    y = sung_vowel(f0, sr=sr, vowel="u", seed=5)
+    tr = track(y, sr=sr)
+    truth = f0[np.minimum(tr.times_s * sr, f0.size - 1).astype(int)]
+    v = truth > 0
+    c = cents_between(tr.f0_hz[v], truth[v])
+    assert np.mean(np.abs(c) > 600) < 0.01
+    assert np.mean(np.abs(c) < 50) > 0.97
+
+
+def test_silence_is_unvoiced_with_warning():
+    from dawglib.exceptions import DawglibWarning
+
+    with pytest.warns(DawglibWarning, match="silent"):
+        tr = track(np.zeros(16000, dtype=np.float32), sr=16000)
+    assert not tr.voiced.any() and np.isnan(tr.f0_hz).all()
+
+
+def test_noise_is_mostly_unvoiced(rng):
+    y = (0.3 * rng.standard_normal(32000)).astype(np.float32)
+    tr = track(y, sr=16000)
+    assert tr.voiced.mean() < 0.05
+
+
+def test_voicing_of_tone_between_silences():
+    sr = 16000
+    y = np.zeros(sr, dtype=np.float32)
+    y[4000:12000] = tone(300.0, sr=sr, duration_s=0.5)
+    tr = track(y, sr=sr)
+    t = tr.times_s
+    assert not tr.voiced[(t < 0.22) | (t > 0.78)].any()
+    assert tr.voiced[(t > 0.28) & (t < 0.72)].all()
+
+
+def test_level_independence():
+    sr = 16000
+    y = tone(250.0, sr=sr, duration_s=0.5)
+    a = track(y, sr=sr)
+    b = track(y * 1e-3, sr=sr)
+    np.testing.assert_allclose(a.f0_hz, b.f0_hz, rtol=1e-6)
+
+
+def test_vibrato_rate_and_extent_recovered():
+    # ±40 c (peak) at 5.5 Hz: rate within 0.1 Hz, extent within 3 c, regular
+    fr = 100.0
+    t = np.arange(150) / fr
+    f = 330.0 * 2 ** (40 * np.sin(2 * np.pi * 5.5 * t + 0.3) / 1200 + 10 * t / 1200)
+    v = vibrato(f, frame_rate_hz=fr)
+    assert abs(v.rate_hz - 5.5) < 0.1
+    assert abs(v.extent_cents - 40) < 3
+    assert v.extent_pp_cents == pytest.approx(2 * v.extent_cents)
+    assert v.regularity > 0.95 and v.present
+
+
+def test_vibrato_from_tracked_audio():
+    sr = 22050
+    f0 = f0_contour([(0.1, 2.1, 62.0)], sr=sr, vibrato_hz=6.2, vibrato_cents=60.0)
+    tr = track(sung_vowel(f0, sr=sr, seed=2), sr=sr)
+    ns = notes(tr)
+    assert len(ns) == 1
+    v = ns[0].vibrato
+    assert abs(v.rate_hz - 6.2) < 0.15
+    assert abs(v.extent_cents - 60) < 6  # window averaging shaves a few cents
+    assert abs(ns[0].cents) < 3
+
+
+def test_no_vibrato_on_steady_note(rng):
+    fr = 100.0
+    f = 440.0 * 2 ** (rng.normal(0, 2, 120) / 1200)
+    v = vibrato(f, frame_rate_hz=fr)
+    assert not v.present
+
+
+def test_notes_of_the_sample_take(samples):
+    y, sr = load_audio(samples / "take_synth.wav")
+    ns = notes(track(y, sr=sr))
+    assert [n.midi for n in ns] == [m for _, _, m in MELODY]
+    spb = 60.0 / 100.0
+    for i, (n, (b, _, _)) in enumerate(zip(ns, MELODY)):
+        cents, delay_ms = TAKE_FAULTS.get(i, (0.0, 0.0))
+        assert abs(n.cents - cents) < 3.0, (i, n)
+        assert abs(n.onset_s - (0.5 + b * spb + delay_ms / 1000)) < 0.03, (i, n)
+        assert n.in_tune == (abs(cents) <= 15)
+        assert n.vibrato.present and abs(n.vibrato.rate_hz - 5.5) < 0.2
+    df = notes_to_frame(ns)
+    assert len(df) == 8 and df["in_tune"].sum() == 7
+
+
+def test_notes_of_a_noisy_legato_melody():
+    sr = 16000
+    melody = [(0.1, 0.5, 60), (0.5, 0.9, 62), (0.9, 1.3, 64), (1.3, 1.7, 65.4), (1.8, 2.4, 67)]
+    f0 = f0_contour(melody, sr=sr, glide_s=0.04)
+    y = add_noise(sung_vowel(f0, sr=sr, seed=9), snr_db=20.0, seed=1)
+    ns = notes(track(y, sr=sr))
+    assert [n.name for n in ns] == ["C4", "D4", "E4", "F4", "G4"]
+    assert abs(ns[3].cents - 40) < 4 and not ns[3].in_tune
+
+
+def test_note_validation():
+    with pytest.raises(ValueError, match="offset_s"):
+        Note(onset_s=1.0, offset_s=0.5, midi=60, name="C4", cents=0.0, in_tune=True)
+
+
+def test_empty_track_gives_no_notes():
+    tr = PitchTrack(np.arange(3) * 0.01, np.full(3, np.nan), np.zeros(3, bool), np.zeros(3), 100, 1, "auto")
+    assert notes(tr) == []
+
+
+@pytest.mark.slow
+def test_pyin_and_praat_backends_agree():
+    sr = 16000
+    y = tone(261.63, sr=sr, duration_s=0.6)
+    for method in ("pyin", "praat"):
+        tr = track(y, sr=sr, method=method)
+        assert len(tr) == 1 + y.size // 160
+        assert np.nanmedian(np.abs(cents_between(tr.f0_hz, 261.63))) < 10, method
+
+
+@pytest.mark.slow
+def test_crepe_backend():
+    sr = 16000
+    tr = track(tone(440.0, sr=sr, duration_s=0.5), sr=sr, method="crepe", model="tiny", device="cpu")
+    assert tr.method == "crepe"
+    assert np.nanmedian(np.abs(cents_between(tr.f0_hz[5:-5], 440.0))) < 25  # 20-cent bins
