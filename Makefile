@@ -54,15 +54,15 @@ lock:
 ## --- data and demo ----------------------------------------------------------------------
 data: setup
 	$(PY) -m dawglib.samples data
-	@test -f data/jarvis.duckdb || $(BIN)/jarvis demo-db --db data/jarvis.duckdb
+	@test -f data/jarvis.duckdb || $(BIN)/jarvis demo-data --db data/jarvis.duckdb
 
 demo: setup data
 	$(PY) scripts/demo.py
 
 ## --- tests ------------------------------------------------------------------------------
 lint: setup
-	$(BIN)/ruff check dawglib jarvis_analytics tests bench scripts dashboards
-	$(BIN)/ruff format --check dawglib jarvis_analytics tests bench scripts dashboards
+	$(BIN)/ruff check dawglib jarvis_analytics tests bench scripts dashboards notebooks
+	$(BIN)/ruff format --check dawglib jarvis_analytics tests bench scripts dashboards notebooks
 
 typecheck: setup
 	$(BIN)/mypy dawglib jarvis_analytics

@@ -30,6 +30,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "batch",
+    "brain",
     "cli",
     "coach",
     "convert",

@@ -1,8 +1,15 @@
-"""The ``jarvis`` command line (ops analytics over the DuckDB event store)."""
+"""The ``jarvis`` command line (ops analytics over the DuckDB event store).
+
+Commands that write (``demo-data``/``demo-db``, ``ingest``, ``writer``, ``monitor``) open the
+store as the one writer; commands that read (``summary``, ``metrics``, ``alerts``) go through
+:func:`jarvis_analytics.store.open_reader` and never fight the writer's lock.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,30 +22,108 @@ __all__ = ["main", "build_parser"]
 DEFAULT_DB = Path("data") / "jarvis.duckdb"
 
 
-def _cmd_demo_db(args: argparse.Namespace) -> int:
-    from .demo import generate_demo_events
-    from .store import Store
+def _parse_ts(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        ts = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise JarvisError(f"cannot read {text!r} as an ISO 8601 time (e.g. 2026-11-01T00:00:00Z)") from exc
+    return ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)
 
-    path = Path(args.db)
-    if path.exists():
-        path.unlink()
-    with Store(path) as store:
-        for event_type, frame in generate_demo_events(days=args.days, seed=args.seed).items():
-            store.append(event_type, frame)
-        counts = store.counts()
-    print(f"wrote {path}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    from .demo import write_demo_store
+
+    counts = write_demo_store(args.db, days=args.days, seed=args.seed)
+    print(f"wrote {args.db}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     return 0
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
+    from .store import open_reader
+
+    with open_reader(args.db) as reader:
+        print(f"{args.db}: schema v{reader.schema_version()}")
+        for k, v in reader.counts().items():
+            print(f"  {k:13s} {v:>9d} rows")
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from .ingest import ingest_paths
     from .store import Store
 
-    if not Path(args.db).exists():
-        raise JarvisError(f"no event store at {args.db!r}; create one with 'jarvis demo-db'")
-    with Store(args.db, read_only=True) as store:
-        print(f"{args.db}: schema v{store.schema_version()}")
-        for k, v in store.counts().items():
-            print(f"  {k:13s} {v:>9d} rows")
+    with Store(args.db) as store:
+        report = ingest_paths(store, args.paths, event_type=args.type)
+    for f in report.files:
+        rows = ", ".join(f"{k}={v}" for k, v in f.rows.items()) or "-"
+        print(f"{f.status:8s} {f.path}: {rows}; quarantined {f.quarantined}")
+        for problem in f.problems:
+            print(f"  quarantined {problem}", file=sys.stderr)
+    print(f"total: {report.rows} rows stored, {report.quarantined} quarantined")
+    return 0
+
+
+def _cmd_writer(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from .emitter import run_writer
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    rows = run_writer(args.db, spool_dir=args.spool, idle_exit_s=0.0 if args.once else None, stop=stop)
+    print(f"writer stored {rows} events")
+    return 0
+
+
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from .metrics import metrics_summary
+    from .store import open_reader
+
+    with open_reader(args.db) as reader:
+        out = metrics_summary(reader.con, since=_parse_ts(args.since), until=_parse_ts(args.until))
+    if args.json:
+        print(json.dumps(out, indent=2, default=str))
+    else:
+        print(f"window {out['window']['since']} .. {out['window']['until']}")
+
+        def fmt(v: object, spec: str) -> str:
+            return "-" if v is None else format(v, spec)
+
+        for name, m in out["services"].items():
+            print(
+                f"  {name:16s} {m['requests']:>8d} req  err {fmt(100 * m['error_rate'], '5.2f')} %  "
+                f"p50 {fmt(m['p50_ms'], '8.1f')}  p95 {fmt(m['p95_ms'], '8.1f')}  p99 {fmt(m['p99_ms'], '8.1f')} ms  "
+                f"uptime {fmt(m['uptime_pct'], '.3f')} %"
+            )
+        for prov, usd in out["costs"]["by_provider"].items():
+            print(f"  cost {prov:12s} {usd:10.4f} USD")
+        print(f"  users active {out['users']['active']}, new {out['users']['new']}")
+    return 0
+
+
+def _cmd_monitor(args: argparse.Namespace) -> int:
+    from .health import load_config, run_monitor
+
+    config = load_config(args.config)
+    return run_monitor(config, db=args.db, once=args.once)
+
+
+def _cmd_alerts(args: argparse.Namespace) -> int:
+    from .alerts import list_alerts
+    from .store import open_reader
+
+    with open_reader(args.db) as reader:
+        frame = list_alerts(reader.con, state=None if args.all else "firing")
+    if args.json:
+        print(frame.to_json(orient="records", date_format="iso"))
+    elif frame.empty:
+        print("no alerts" if args.all else "no firing alerts")
+    else:
+        for r in frame.itertuples():
+            print(f"{r.ts:%Y-%m-%d %H:%M} {r.severity:8s} {r.state:8s} {r.rule}: {r.subject} — {r.message}")
     return 0
 
 
@@ -47,14 +132,45 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jarvis", description="JARVIS ops analytics over a DuckDB event store.")
     parser.add_argument("--version", action="version", version=f"jarvis_analytics {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    p = sub.add_parser("demo-db", help="write a deterministic demo event store")
-    p.add_argument("--db", default=str(DEFAULT_DB), help=f"database file (default {DEFAULT_DB})")
-    p.add_argument("--days", type=int, default=7)
-    p.add_argument("--seed", type=int, default=7)
-    p.set_defaults(_run=_cmd_demo_db)
+
+    def db_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--db", default=str(DEFAULT_DB), help=f"database file (default {DEFAULT_DB})")
+
+    for name in ("demo-data", "demo-db"):
+        p = sub.add_parser(name, help="write a realistic demo month of platform activity (replaces the store)")
+        db_arg(p)
+        p.add_argument("--days", type=int, default=30)
+        p.add_argument("--seed", type=int, default=7)
+        p.set_defaults(_run=_cmd_demo_data)
     p = sub.add_parser("summary", help="row counts and schema version of a store")
-    p.add_argument("--db", default=str(DEFAULT_DB))
+    db_arg(p)
     p.set_defaults(_run=_cmd_summary)
+    p = sub.add_parser("ingest", help="ingest JSONL/CSV/Parquet files or folders (idempotent)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    db_arg(p)
+    p.add_argument("--type", default=None, help="force the event type of CSV/Parquet files")
+    p.set_defaults(_run=_cmd_ingest)
+    p = sub.add_parser("writer", help="the one writer: consume the emitters' spool folder")
+    db_arg(p)
+    p.add_argument("--spool", default=None, help="spool folder (default <db>.spool)")
+    p.add_argument("--once", action="store_true", help="drain the spool and exit")
+    p.set_defaults(_run=_cmd_writer)
+    p = sub.add_parser("metrics", help="service, cost and user metrics over a window")
+    db_arg(p)
+    p.add_argument("--since", default=None, help="ISO 8601 start (default: the first event)")
+    p.add_argument("--until", default=None, help="ISO 8601 end, exclusive (default: just after the last event)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(_run=_cmd_metrics)
+    p = sub.add_parser("monitor", help="health checks with retries, flips, restart policy and alerts")
+    p.add_argument("--config", default=None, help="services TOML (default: the packaged services.toml)")
+    db_arg(p)
+    p.add_argument("--once", action="store_true", help="one round of checks, then exit")
+    p.set_defaults(_run=_cmd_monitor)
+    p = sub.add_parser("alerts", help="list alerts (firing by default)")
+    db_arg(p)
+    p.add_argument("--all", action="store_true", help="also resolved alerts")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(_run=_cmd_alerts)
     return parser
 
 

@@ -1,0 +1,192 @@
+"""Schema migration, the one writer, idempotent ingest with quarantine, and the reader API."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from jarvis_analytics.exceptions import IngestError, StoreError
+from jarvis_analytics.ingest import ingest_paths
+from jarvis_analytics.schema import MIGRATIONS, SCHEMA_VERSION
+from jarvis_analytics.store import Store, open_reader, snapshot_path
+
+from .conftest import jarvis
+
+
+def _requests(n: int, *, t0: str = "2026-11-01T00:00:00Z") -> pd.DataFrame:
+    ts = pd.Timestamp(t0) + pd.to_timedelta(range(n), unit="s")
+    return pd.DataFrame(
+        {
+            "ts": ts,
+            "service": ["producer"] * n,
+            "endpoint": ["/beat"] * n,
+            "method": ["POST"] * n,
+            "status": [200] * n,
+            "duration_ms": [float(i + 1) for i in range(n)],
+            "user_id": [f"u{i % 7}" for i in range(n)],
+            "session_id": [f"s{i}" for i in range(n)],
+        }
+    )
+
+
+def test_migrates_a_version_1_store_and_backfills_summaries(tmp_path):
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    for stmt in MIGRATIONS[1]:
+        con.execute(stmt)
+    con.execute("INSERT INTO schema_version VALUES (1, now())")
+    frame = _requests(120)  # noqa: F841 - used by name in SQL
+    con.execute("INSERT INTO request SELECT * FROM frame")
+    con.close()
+    with Store(db) as store:
+        assert store.schema_version() == SCHEMA_VERSION == 2
+        minutes = store.query("SELECT sum(requests) AS n, count(*) AS m FROM request_minute")
+        assert minutes.n[0] == 120 and minutes.m[0] == 2
+        assert store.query("SELECT count(*) AS n FROM user_day").n[0] == 7
+
+
+def test_newer_schema_is_refused(tmp_path):
+    db = tmp_path / "new.duckdb"
+    with Store(db) as store:
+        store.con.execute("INSERT INTO schema_version VALUES (99, now())")
+    with pytest.raises(Exception, match="newer than this code"):
+        Store(db)
+
+
+def test_jsonl_csv_parquet_with_quarantine_and_idempotence(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    lines = [
+        {
+            "type": "request",
+            "ts": "2026-11-01T10:00:00Z",
+            "service": "api",
+            "endpoint": "/a",
+            "method": "GET",
+            "status": 200,
+            "duration_ms": 12.5,
+            "user_id": "u1",
+            "session_id": "s1",
+        },
+        "{not json",
+        {"type": "request", "ts": "2026-11-01T10:00:01", "service": "api", "status": "abc", "duration_ms": 3},
+        {
+            "type": "llm_call",
+            "ts": "2026-11-01T10:00:02+01:00",
+            "provider": "openai",
+            "model": "gpt-4o-mini",
+            "tokens_in": 100,
+            "tokens_out": 20,
+            "cost_usd": 0.001,
+            "latency_ms": 800,
+            "ok": True,
+            "user_id": "u2",
+        },
+        {"type": "health_check", "ts": "2026-11-01T10:00:03Z", "service": "api", "status": "sideways"},
+        {"type": "telemetry", "ts": "2026-11-01T10:00:04Z"},
+        {"type": "session", "ts": "2026-11-01T10:00:05Z", "user_id": "u3", "session_id": "s9", "event": "start"},
+    ]
+    (src / "events.jsonl").write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
+    (src / "request_batch.csv").write_text(
+        "ts,service,endpoint,method,status,duration_ms,user_id,session_id\n"
+        "2026-11-01 11:00:00,api,/a,GET,200,10,u1,s1\n"
+        "2026-11-01 11:00:01,api,/a,GET,500,-4,u1,s1\n"
+        "2026-11-01 11:00:02,api,/a,GET,503,30,,\n"
+    )
+    pq.write_table(pa.Table.from_pandas(_requests(50), preserve_index=False), src / "bulk.parquet")
+
+    proc = jarvis("ingest", str(src), "--db", str(tmp_path / "j.duckdb"))
+    assert "total: 55 rows stored, 5 quarantined" in proc.stdout
+    # file:line of every malformed row is reported
+    for where in (
+        "events.jsonl:2:",
+        "events.jsonl:3: status: cannot read abc",
+        "events.jsonl:5: status: sideways",
+        "events.jsonl:6: type: 'telemetry'",
+        "request_batch.csv:3: duration_ms: negative",
+    ):
+        assert where in proc.stderr, where
+    again = jarvis("ingest", str(src), "--db", str(tmp_path / "j.duckdb"))
+    assert "total: 0 rows stored, 0 quarantined" in again.stdout and again.stdout.count("skipped") == 3
+
+    with open_reader(tmp_path / "j.duckdb") as r:
+        assert r.counts() == {"request": 53, "llm_call": 1, "health_check": 0, "session": 1}
+        q = r.query("SELECT source, line, reason, raw FROM quarantine ORDER BY source, line")
+        assert len(q) == 5 and q.raw.notna().all()
+        # a timestamp with a zone is converted, one without is UTC
+        ts = r.query("SELECT ts FROM llm_call").ts[0]
+        assert ts == pd.Timestamp("2026-11-01T09:00:02Z")
+        assert r.query("SELECT count(*) AS n FROM request WHERE ts = '2026-11-01 11:00:00+00'").n[0] == 1
+
+
+def test_file_without_type_hint_is_refused(tmp_path):
+    f = tmp_path / "mystery.csv"
+    f.write_text("a,b\n1,2\n")
+    with Store(":memory:") as store, pytest.raises(IngestError, match="cannot tell the event type"):
+        ingest_paths(store, [f])
+
+
+def test_reader_uses_snapshot_while_writer_holds_the_file(tmp_path):
+    db = tmp_path / "j.duckdb"
+    store = Store(db, snapshot_interval_s=0.0)
+    store.append("request", _requests(10))
+    assert store.publish_snapshot() == snapshot_path(db)
+    # the DuckDB file itself is locked by this writer: a plain read-only open fails ...
+    with pytest.raises(StoreError):
+        Store(db.with_name("other"), read_only=True)
+    # ... while the reader API and Store(read_only=True) read the published snapshot
+    with open_reader(db) as r:
+        assert r.counts()["request"] == 10
+    with Store(db, read_only=True) as r2:
+        assert r2.counts()["request"] == 10
+    store.append("request", _requests(5, t0="2026-11-02T00:00:00Z"))
+    store.close()
+    with open_reader(db) as r:
+        assert r.counts()["request"] == 15
+
+
+def test_llm_call_with_unknown_price_is_stored_not_quarantined(tmp_path):
+    # the brain reports cost_usd=None when a model has no known price: "unknown", never a silent $0
+    path = tmp_path / "calls.jsonl"
+    rows = [
+        {
+            "type": "llm_call",
+            "ts": "2026-11-01T00:00:00Z",
+            "provider": "openai",
+            "model": "gpt-x",
+            "tokens_in": 10,
+            "tokens_out": 5,
+            "cost_usd": None,
+            "latency_ms": 100.0,
+            "ok": True,
+            "user_id": "u1",
+            "persona": "jarvis",
+            "feature": "chat",
+        },
+        {
+            "type": "llm_call",
+            "ts": "2026-11-01T00:00:01Z",
+            "provider": "openai",
+            "model": "gpt-4o-mini",
+            "tokens_in": 10,
+            "tokens_out": 5,
+            "cost_usd": 0.25,
+            "latency_ms": 100.0,
+            "ok": True,
+            "user_id": "u1",
+            "persona": "jarvis",
+            "feature": "chat",
+        },
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    db = tmp_path / "j.duckdb"
+    with Store(db) as store:
+        report = ingest_paths(store, [path])
+        assert report.quarantined == 0
+        got = store.con.execute("SELECT model, cost_usd FROM llm_call ORDER BY ts").fetchall()
+    assert got == [("gpt-x", None), ("gpt-4o-mini", 0.25)]
