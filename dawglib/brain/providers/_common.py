@@ -75,3 +75,31 @@ def scrub(text: str) -> str:
 def _short(exc: BaseException) -> str:
     s = scrub(f"{type(exc).__name__}: {exc}")
     return s if len(s) < 300 else s[:297] + "..."
+
+
+class SDKProvider:
+    """The part the three SDK providers share.
+
+    The key (kept as a :class:`Secret`), base URL, timeout, and one SDK client built on first use
+    and kept (a temporary client may close itself).
+    """
+
+    name = "sdk"
+
+    def __init__(self, *, api_key: Secret | str, base_url: str | None = None, timeout_s: float = 30.0) -> None:
+        self._key = api_key if isinstance(api_key, Secret) else Secret(api_key)
+        self.base_url = base_url
+        self.timeout_s = float(timeout_s)
+        self._client: Any = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, timeout_s={self.timeout_s})"
+
+    def client(self) -> Any:
+        """The SDK client (built once and kept)."""
+        if self._client is None:
+            self._client = self._make_client(reveal(self._key))
+        return self._client
+
+    def _make_client(self, api_key: str | None) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError

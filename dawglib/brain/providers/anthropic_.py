@@ -6,13 +6,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..base import Completion, Message, ProviderError, StreamPiece, ToolCall, ToolSpec, Usage
-from ..keys import Secret
-from ._common import reveal, to_provider_error
+from ._common import SDKProvider, to_provider_error
 
 __all__ = ["AnthropicProvider"]
 
 
-class AnthropicProvider:
+class AnthropicProvider(SDKProvider):
     """Anthropic (Claude) behind the brain's provider interface.
 
     Parameters
@@ -36,24 +35,10 @@ class AnthropicProvider:
 
     name = "anthropic"
 
-    def __init__(self, *, api_key: Secret | str, base_url: str | None = None, timeout_s: float = 30.0) -> None:
-        self._key = api_key if isinstance(api_key, Secret) else Secret(api_key)
-        self.base_url = base_url
-        self.timeout_s = float(timeout_s)
-        self._client: Any = None
+    def _make_client(self, api_key: str | None) -> Any:
+        import anthropic
 
-    def __repr__(self) -> str:
-        return f"AnthropicProvider(base_url={self.base_url!r}, timeout_s={self.timeout_s})"
-
-    def client(self) -> Any:
-        """The SDK client (built once and kept)."""
-        if self._client is None:
-            import anthropic
-
-            self._client = anthropic.Anthropic(
-                api_key=reveal(self._key), base_url=self.base_url, max_retries=0, timeout=self.timeout_s
-            )
-        return self._client
+        return anthropic.Anthropic(api_key=api_key, base_url=self.base_url, max_retries=0, timeout=self.timeout_s)
 
     @staticmethod
     def _messages(messages: Sequence[Message]) -> list[dict[str, Any]]:

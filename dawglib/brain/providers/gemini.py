@@ -10,13 +10,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..base import Completion, Message, ProviderError, StreamPiece, ToolCall, ToolSpec, Usage
-from ..keys import Secret
-from ._common import reveal, to_provider_error
+from ._common import SDKProvider, to_provider_error
 
 __all__ = ["GeminiProvider"]
 
 
-class GeminiProvider:
+class GeminiProvider(SDKProvider):
     """Gemini behind the brain's provider interface.
 
     Parameters
@@ -40,28 +39,16 @@ class GeminiProvider:
 
     name = "gemini"
 
-    def __init__(self, *, api_key: Secret | str, base_url: str | None = None, timeout_s: float = 30.0) -> None:
-        self._key = api_key if isinstance(api_key, Secret) else Secret(api_key)
-        self.base_url = base_url
-        self.timeout_s = float(timeout_s)
-        self._client: Any = None
+    def _make_client(self, api_key: str | None) -> Any:
+        from google import genai
+        from google.genai import types
 
-    def __repr__(self) -> str:
-        return f"GeminiProvider(base_url={self.base_url!r}, timeout_s={self.timeout_s})"
-
-    def client(self) -> Any:
-        """The SDK client (built once and kept)."""
-        if self._client is None:
-            from google import genai
-            from google.genai import types
-
-            opts = types.HttpOptions(
-                base_url=self.base_url,
-                timeout=int(round(self.timeout_s * 1000)),
-                retry_options=types.HttpRetryOptions(attempts=1),
-            )
-            self._client = genai.Client(api_key=reveal(self._key), http_options=opts)
-        return self._client
+        opts = types.HttpOptions(
+            base_url=self.base_url,
+            timeout=int(round(self.timeout_s * 1000)),
+            retry_options=types.HttpRetryOptions(attempts=1),
+        )
+        return genai.Client(api_key=api_key, http_options=opts)
 
     @staticmethod
     def _args(

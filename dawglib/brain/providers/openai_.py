@@ -7,13 +7,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..base import Completion, Message, ProviderError, StreamPiece, ToolCall, ToolSpec, Usage
-from ..keys import Secret
-from ._common import reveal, to_provider_error
+from ._common import SDKProvider, to_provider_error
 
 __all__ = ["OpenAIProvider"]
 
 
-class OpenAIProvider:
+class OpenAIProvider(SDKProvider):
     """OpenAI (or any OpenAI-compatible endpoint) behind the brain's provider interface.
 
     Parameters
@@ -38,24 +37,10 @@ class OpenAIProvider:
 
     name = "openai"
 
-    def __init__(self, *, api_key: Secret | str, base_url: str | None = None, timeout_s: float = 30.0) -> None:
-        self._key = api_key if isinstance(api_key, Secret) else Secret(api_key)
-        self.base_url = base_url
-        self.timeout_s = float(timeout_s)
-        self._client: Any = None
+    def _make_client(self, api_key: str | None) -> Any:
+        import openai
 
-    def __repr__(self) -> str:
-        return f"OpenAIProvider(base_url={self.base_url!r}, timeout_s={self.timeout_s})"
-
-    def client(self) -> Any:
-        """The SDK client (built once and kept)."""
-        if self._client is None:
-            import openai
-
-            self._client = openai.OpenAI(
-                api_key=reveal(self._key), base_url=self.base_url, max_retries=0, timeout=self.timeout_s
-            )
-        return self._client
+        return openai.OpenAI(api_key=api_key, base_url=self.base_url, max_retries=0, timeout=self.timeout_s)
 
     @staticmethod
     def _messages(messages: Sequence[Message], system: str | None) -> list[dict[str, Any]]:
