@@ -26,7 +26,8 @@ from dawglib.producer import generate_beat, genre_names  # noqa: E402
 from dawglib.producer.grooves import COMPLEXITIES, get_groove  # noqa: E402
 
 
-def speed(*, repeats: int, sr: int) -> list[dict]:
+def speed(*, repeats: int, sr: int, engine: str = "auto") -> list[dict]:
+    os.environ["DAWG_RENDER_ENGINE"] = engine
     rows = []
     for g in genre_names():
         bpm = get_groove(g).bpm_default
@@ -77,11 +78,12 @@ def main() -> None:
     repeats = 3 if a.quick else 5
     seeds = 5 if a.quick else 20
     out = ["## Producer", ""]
-    for sr in (22050, 44100):
-        rows = speed(repeats=repeats, sr=sr)
+    labels = {"inprocess": "libfluidsynth in process", "cli": "fluidsynth CLI, one process per file"}
+    for sr, engine in ((22050, "inprocess"), (44100, "inprocess"), (22050, "cli")):
+        rows = speed(repeats=repeats, sr=sr, engine=engine)
         med = statistics.median(r["x_rt"] for r in rows)
         out += [
-            f"### Generate + render 8 bars at {sr} Hz (FluidSynth CLI + FluidR3_GM), median of {repeats}",
+            f"### Generate + render 8 bars at {sr} Hz ({labels[engine]} + FluidR3_GM), median of {repeats}",
             "",
             f"Goal ≥ 50× real time. Median over genres: **{med:.0f}×** (min {min(r['x_rt'] for r in rows):.0f}×).",
             "",

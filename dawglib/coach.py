@@ -276,7 +276,11 @@ _KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69
 
 
 def detect_key(midi: Any, *, weights: Any = None) -> Any:
-    """Most likely major/minor key of a set of pitches (Krumhansl-Kessler profile correlation).
+    """Most likely major/minor key of a set of pitches.
+
+    Krumhansl-Kessler profile correlation of the (weighted) pitch-class histogram, minus three
+    times the share of the weight that falls outside the key's scale: a coach must not call a
+    correctly sung note wrong because the key guess left it out.
 
     Parameters
     ----------
@@ -302,12 +306,17 @@ def detect_key(midi: Any, *, weights: Any = None) -> Any:
         raise ParameterError("cannot detect a key: no pitched frames")
     w = np.ones_like(m) if weights is None else np.asarray(weights, dtype=float)
     hist = np.bincount(np.round(m[ok]).astype(int) % 12, weights=w[ok], minlength=12)
+    total = float(hist.sum()) or 1.0
     best, best_r = Key(tonic=0, scale="major"), -np.inf
     for pc in range(12):
         for scale, prof in (("major", _KK_MAJOR), ("minor", _KK_MINOR)):
+            key = Key(tonic=pc, scale=scale)
             r = np.corrcoef(hist, np.roll(prof, pc))[0, 1]
-            if np.isfinite(r) and r > best_r:
-                best, best_r = Key(tonic=pc, scale=scale), r
+            # a key that leaves sung notes outside its scale would call them wrong notes: penalise
+            outside = 1.0 - float(hist[list(key.pitch_classes)].sum()) / total
+            score = (r if np.isfinite(r) else -1.0) - 3.0 * outside
+            if score > best_r:
+                best, best_r = key, score
     return best
 
 
@@ -793,7 +802,10 @@ def _feedback(
     out_of_tune = sorted((r for r in sung if not r.in_tune and r.index not in covered), key=lambda r: -abs(r.cents_off))
     for r in out_of_tune[:5]:
         word = "flat" if r.cents_off < 0 else "sharp"
-        msg = f"{r.target_name} at {r.start_s:.2f} s is {abs(r.cents_off):.0f} c {word}."
+        if abs(r.cents_off) >= 50:
+            msg = f"Wrong note at {r.start_s:.2f} s: {r.sung_name} sung where {r.target_name} belongs ({_fmt_c(r.cents_off)})."
+        else:
+            msg = f"{r.target_name} at {r.start_s:.2f} s is {abs(r.cents_off):.0f} c {word}."
         items.append((3, Feedback(msg, "warning", r.start_s, r.end_s, "pitch")))
 
     # 4. entries: late / early notes, and a systematic tendency on entries after rests

@@ -4,10 +4,11 @@ Two engines, the same synthesiser (libfluidsynth from Debian's ``fluidsynth`` pa
 soundfont from ``fluid-soundfont-gm``, both installed by ``make setup``):
 
 - ``"inprocess"`` (default when ``pyfluidsynth`` imports): libfluidsynth in this process through
-  pyfluidsynth, with the soundfont loaded once per process and sample rate (loading the 140 MB
-  soundfont costs ~0.3 s, rendering a few seconds of music a few ms). MIDI events are played into
-  the synthesiser at their exact sample positions, then the release and reverb tail is rendered
-  until it falls below -80 dB (at most ``tail_s``).
+  pyfluidsynth, a fresh synthesiser per render with dynamic sample loading (~30 ms instead of the
+  ~0.2 s a ``fluidsynth`` process spends loading the 140 MB soundfont). MIDI events are played
+  into the synthesiser at their sample positions (libfluidsynth applies them on its 64-frame
+  blocks, as its own player does), then the release and reverb tail is rendered until it falls
+  below -80 dB (at most ``tail_s``). The same MIDI gives the same samples.
 - ``"cli"``: the ``fluidsynth`` command line (``-F out.wav``), one process per file.
 
 Both render faithfully: an A440 note reads back within 2 Hz.
@@ -19,7 +20,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,7 @@ from .exceptions import DependencyError, MidiError, ParameterError
 __all__ = ["render_midi", "find_soundfont", "DEFAULT_SOUNDFONTS", "ENGINES"]
 
 ENGINES = ("auto", "inprocess", "cli")
-_SYNTHS: dict[tuple[int, str, float], Any] = {}
-_SYNTH_LOCK = threading.Lock()
+
 
 DEFAULT_SOUNDFONTS = (
     "/usr/share/sounds/sf2/FluidR3_GM.sf2",
@@ -61,19 +60,22 @@ def _pyfluidsynth() -> Any:
     return fluidsynth if hasattr(fluidsynth, "Synth") else None
 
 
-def _synth(sr: int, sf2: Path, gain: float) -> tuple[Any, int]:
-    """A cached libfluidsynth synthesiser with the soundfont loaded (one per sr/soundfont/gain)."""
+def _new_synth(sr: int, sf2: Path, gain: float) -> tuple[Any, int]:
+    """A fresh libfluidsynth synthesiser with the soundfont loaded.
+
+    A fresh one per render keeps renders reproducible (a reused synthesiser carries state from
+    one render into the next even after a reset); with dynamic sample loading only the samples
+    the MIDI file plays are read, so this costs ~30 ms instead of ~0.3 s.
+    """
     fluidsynth = _pyfluidsynth()
     if fluidsynth is None:
         raise DependencyError("pyfluidsynth is not installed; run 'make setup' or use engine='cli'")
-    key = (sr, str(sf2), float(gain))
-    if key not in _SYNTHS:
-        fs = fluidsynth.Synth(gain=gain, samplerate=float(sr))
-        sfid = fs.sfload(str(sf2))
-        if sfid < 0:
-            raise DependencyError(f"libfluidsynth could not load the soundfont {str(sf2)!r}")
-        _SYNTHS[key] = (fs, sfid)
-    return _SYNTHS[key]
+    fs = fluidsynth.Synth(gain=gain, samplerate=float(sr), **{"synth.dynamic-sample-loading": 1})
+    sfid = fs.sfload(str(sf2))
+    if sfid < 0:
+        fs.delete()
+        raise DependencyError(f"libfluidsynth could not load the soundfont {str(sf2)!r}")
+    return fs, sfid
 
 
 def _render_inprocess(mid_path: Path, *, sr: int, sf2: Path, gain: float, tail_s: float) -> np.ndarray:
@@ -84,9 +86,8 @@ def _render_inprocess(mid_path: Path, *, sr: int, sf2: Path, gain: float, tail_s
         events = list(midi)  # tempo-aware: each message's .time is seconds since the previous one
     except Exception as exc:  # noqa: BLE001 - mido raises many types on corrupt files
         raise MidiError(f"cannot read MIDI file {str(mid_path)!r}: {exc}") from exc
-    with _SYNTH_LOCK:
-        fs, sfid = _synth(sr, sf2, gain)
-        fs.system_reset()
+    fs, sfid = _new_synth(sr, sf2, gain)
+    try:
         for ch in range(16):
             fs.program_select(ch, sfid, 128 if ch == 9 else 0, 0)
         chunks: list[np.ndarray] = []
@@ -113,7 +114,7 @@ def _render_inprocess(mid_path: Path, *, sr: int, sf2: Path, gain: float, tail_s
             elif kind == "control_change":
                 fs.cc(msg.channel, msg.control, msg.value)
             elif kind == "pitchwheel":
-                fs.pitch_bend(msg.channel, msg.pitch + 8192)
+                fs.pitch_bend(msg.channel, msg.pitch)  # pyfluidsynth takes -8192..8191
         # release and reverb tail: render 50 ms blocks until silent (-80 dB) or tail_s
         block = max(1, int(0.05 * sr))
         for _ in range(int(np.ceil(tail_s / 0.05))):
@@ -121,7 +122,8 @@ def _render_inprocess(mid_path: Path, *, sr: int, sf2: Path, gain: float, tail_s
             chunks.append(b)
             if np.max(np.abs(b)) < 3:  # int16: about -80 dB
                 break
-        fs.system_reset()
+    finally:
+        fs.delete()
     pcm = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
     stereo = pcm.reshape(-1, 2).astype(np.float32) / 32768.0
     return np.ascontiguousarray(stereo.mean(axis=1), dtype=np.float32)
@@ -134,7 +136,7 @@ def render_midi(
     soundfont: str | os.PathLike[str] | None = None,
     gain: float = 0.8,
     out_path: str | os.PathLike[str] | None = None,
-    engine: str = "auto",
+    engine: str | None = None,
     tail_s: float = 3.0,
 ) -> np.ndarray:
     """Render a MIDI file to mono float32 audio with FluidSynth.
@@ -151,8 +153,9 @@ def render_midi(
         FluidSynth master gain.
     out_path : path or None
         Also write the rendered audio there (16-bit WAV).
-    engine : {'auto', 'inprocess', 'cli'}
-        ``"auto"`` uses the in-process engine when pyfluidsynth imports, else the CLI.
+    engine : {'auto', 'inprocess', 'cli'} or None
+        ``"auto"`` uses the in-process engine when pyfluidsynth imports, else the CLI; ``None``
+        reads ``$DAWG_RENDER_ENGINE`` (default ``"auto"``).
     tail_s : float
         Longest release/reverb tail rendered after the last event (in-process engine), seconds.
 
@@ -165,6 +168,8 @@ def render_midi(
     >>> y = render_midi("data/samples/melody.mid", sr=22050)  # doctest: +SKIP
     """
     sr = valid_sr(sr)
+    if engine is None:
+        engine = os.environ.get("DAWG_RENDER_ENGINE", "auto")
     if engine not in ENGINES:
         raise ParameterError(f"engine must be one of {ENGINES}, given {engine!r}")
     sf2 = find_soundfont(soundfont)

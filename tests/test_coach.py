@@ -231,3 +231,31 @@ def test_store_takes_compare_best_and_progress(tmp_path):
     # the file is released on close: a second store opens it
     with CoachStore(tmp_path / "c.duckdb") as again:
         assert again.singers() == ["mia"]
+
+
+def test_without_reference_key_and_tempo_are_detected(samples):
+    from dawglib.io import load_audio
+
+    y, sr = load_audio(samples / "coach_good.wav")
+    rep = analyze_take(y, sr=sr)
+    assert abs(rep.bpm - 90.0) / 90.0 < 0.01  # the coach melody is at 90 BPM
+    # E G A C D: the detected key must hold every sung note, so none is called wrong
+    assert rep.key is not None and all(n.in_tune for n in rep.notes)
+    assert rep.scores.pitch >= 95 and rep.scores.rhythm >= 90
+
+
+def test_without_reference_a_given_key_names_wrong_notes(samples):
+    from dawglib.io import load_audio
+
+    y, sr = load_audio(samples / "coach_good.wav")
+    rep = analyze_take(y, sr=sr, key="D major", bpm=90)  # C natural is not in D major
+    wrong = [f.message for f in rep.feedback if f.message.startswith("Wrong note")]
+    assert wrong and all("C5 sung where C#5 belongs" in m or "B4" in m for m in wrong)
+
+
+def test_without_reference_late_entries_are_found_against_the_grid(samples):
+    from dawglib.io import load_audio
+
+    y, sr = load_audio(samples / "coach_late_entries.wav")
+    rep = analyze_take(y, sr=sr, bpm=90)
+    assert any("late" in f.message.lower() and "entries" in f.message for f in rep.feedback)

@@ -67,3 +67,13 @@ def test_bad_input(tmp_path):
         render_midi(tmp_path / "missing.mid", sr=SR)
     with pytest.raises(ParameterError, match="engine"):
         render_midi(bad, sr=SR, engine="magic")
+
+
+def test_same_midi_same_samples(tmp_path):
+    path = _midi(tmp_path, [(0.1, 0.4, 60), (0.5, 0.9, 67)], program=0)
+    other = tmp_path / "o.mid"
+    other.write_bytes(_midi(tmp_path / "..", [(0.0, 0.33, 40)], program=33).read_bytes())
+    a = render_midi(path, sr=SR)
+    render_midi(other, sr=44100)  # a different render in between must not leak into the next one
+    b = render_midi(path, sr=SR)
+    np.testing.assert_array_equal(a, b)
