@@ -803,7 +803,10 @@ def _feedback(
     for r in out_of_tune[:5]:
         word = "flat" if r.cents_off < 0 else "sharp"
         if abs(r.cents_off) >= 50:
-            msg = f"Wrong note at {r.start_s:.2f} s: {r.sung_name} sung where {r.target_name} belongs ({_fmt_c(r.cents_off)})."
+            msg = (
+                f"Wrong note at {r.start_s:.2f} s: {r.sung_name} sung where {r.target_name} belongs "
+                f"({_fmt_c(r.cents_off)})."
+            )
         else:
             msg = f"{r.target_name} at {r.start_s:.2f} s is {abs(r.cents_off):.0f} c {word}."
         items.append((3, Feedback(msg, "warning", r.start_s, r.end_s, "pitch")))
