@@ -26,6 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prefer", choices=["cost", "quality"], default=None, help="order the tier's routes by this")
     p.add_argument("--user", default=os.environ.get("USER", "cli"), help="user id for budgets and the ledger")
     p.add_argument("--stream", action="store_true", help="print the answer as it arrives")
+    p.add_argument("--coach-db", default="data/coach.duckdb", help="coach store for questions about your takes")
+    p.add_argument("--out", default="data/generated", help="folder for MIDI made by beat requests")
     p.add_argument(
         "--spool",
         default=os.environ.get("DAWG_EVENT_SPOOL"),
@@ -35,11 +37,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Ask, print, return 0 (library errors are printed by ``dawg`` as one line, exit 2)."""
+    from .brain.answerers import default_answerers
     from .brain.factory import build_router
     from .events import EventSink, JsonlSpoolSink, NullSink
 
     sink: EventSink = JsonlSpoolSink(args.spool) if args.spool else NullSink()
-    router = build_router(sink=sink)
+    answerers = default_answerers(singer=args.user, coach_db=args.coach_db, out_dir=args.out)
+    router = build_router(sink=sink, answerers=answerers)
     kw = {"persona": args.persona, "user_id": args.user, "tier": args.tier, "prefer": args.prefer, "feature": "cli_ask"}
     try:
         if args.stream and not args.json:

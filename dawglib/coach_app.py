@@ -81,12 +81,19 @@ class CoachApp:
         self.compare_btn = w.Button(description="Compare")
         self.compare_out = w.HTML()
         self.progress_plot = w.Image(format="png", layout=w.Layout(max_width="800px", display="none"))
+        self.chat_in = w.Text(
+            placeholder="Ask the music assistant, e.g. 'what did my last take score?'", layout=w.Layout(width="600px")
+        )
+        self.chat_btn = w.Button(description="Ask")
+        self.chat_out = w.HTML()
+        self._router: Any = None
 
         self.analyse_sample_btn.on_click(lambda _: self.analyse_sample())
         self.upload.observe(lambda ch: self.analyse_upload(), names="value")
         self.save_btn.on_click(lambda _: self.save_take())
         self.compare_btn.on_click(lambda _: self.compare())
         self.singer.observe(lambda ch: self.refresh_takes(), names="value")
+        self.chat_btn.on_click(lambda _: self.ask())
 
         inputs = w.VBox(
             [
@@ -109,7 +116,10 @@ class CoachApp:
                 self.progress_plot,
             ]
         )
-        self.widget = w.VBox([inputs, result, takes])
+        chat = w.VBox(
+            [w.HTML("<h3>Ask the music assistant</h3>"), w.HBox([self.chat_in, self.chat_btn]), self.chat_out]
+        )
+        self.widget = w.VBox([inputs, result, takes, chat])
         self.refresh_takes()
 
     # -- handlers -------------------------------------------------------------------------------
@@ -207,6 +217,30 @@ class CoachApp:
         if len(prog):
             self.progress_plot.value = figure_png(plot_progress(prog))
             self.progress_plot.layout.display = None
+
+    def ask(self) -> None:
+        """Ask the brain (music-assistant persona); offline and exact when no API key is set."""
+        question = (self.chat_in.value or "").strip()
+        if not question:
+            return
+        singer = (self.singer.value or "").strip() or "guest"
+        from .brain.answerers import default_answerers
+        from .brain.factory import build_router
+
+        try:
+            router = build_router(
+                answerers=default_answerers(
+                    singer=singer, coach_db=self.store_path, out_dir=self.store_path.parent / "generated"
+                )
+            )
+            r = router.complete(question, persona="musician", user_id=singer, feature="coach_chat")
+        except DawglibError as exc:
+            self.chat_out.value = f"<div class='coach-chat-error'>⚠ {html.escape(str(exc))}</div>"
+            return
+        self.chat_out.value = (
+            f"<div class='coach-chat'><p><b>You:</b> {html.escape(question)}</p><p><b>Assistant</b> "
+            f"<small>({html.escape(r.provider)}/{html.escape(r.model)})</small>: {html.escape(r.text)}</p></div>"
+        )
 
     # -- internals ------------------------------------------------------------------------------
     def _singers(self) -> list[str]:

@@ -68,3 +68,16 @@ def test_bad_bpm_text_is_a_message_not_a_crash(app):
     app.bpm.value = "fast"
     app.analyse_sample()
     assert "coach-error" in app.status.value
+
+
+def test_chat_answers_about_the_singers_own_takes(app):
+    app.singer.value = "ana"
+    app.sample.value = "coach_flat_high.wav"
+    app.analyse_sample()
+    app.save_take()
+    app.chat_in.value = "what did my last take score?"
+    app.ask()
+    assert "coach-chat" in app.chat_out.value and "ana&#x27;s last take (Take 1) scored" in app.chat_out.value
+    app.chat_in.value = "write me a love song lyric"
+    app.ask()
+    assert "needs a language model" in app.chat_out.value  # honest offline answer, never invented text

@@ -43,6 +43,7 @@ def build_router(
     config_path: str | os.PathLike[str] | None = None,
     offline: bool = True,
     timeout_s: float = 30.0,
+    answerers: Any = None,
     **router_kwargs: Any,
 ) -> Router:
     """A :class:`Router` over every provider that has a key, plus the offline provider.
@@ -57,6 +58,9 @@ def build_router(
         Passed to the key loader.
     offline : bool
         Add the offline provider (the only one when no key is set).
+    answerers : sequence of callable, optional
+        The offline provider's exact answerers (default: music theory only; see
+        :func:`dawglib.brain.answerers.default_answerers` for beats and the user's takes).
     timeout_s : float
         Per-request timeout of every SDK provider.
     **router_kwargs
@@ -80,7 +84,7 @@ def build_router(
     if offline:
         from .providers.offline import OfflineProvider
 
-        off = OfflineProvider()
+        off = OfflineProvider(answerers=answerers)
     return Router(providers, offline=off, **router_kwargs)
 
 
