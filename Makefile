@@ -17,7 +17,7 @@ export DAWG_CHROMIUM ?= /usr/bin/chromium
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export MPLBACKEND := Agg
 
-.PHONY: help setup system data demo test lint typecheck unit notebooks ui bench lock clean distclean coach ops lab
+.PHONY: help setup system data demo reports test lint typecheck unit notebooks ui bench lock clean distclean coach ops lab
 
 help:
 	@echo "make demo   - set up (if needed) and run the workbench on the embedded sample data"
@@ -58,6 +58,11 @@ data: setup
 
 demo: setup data
 	$(PY) scripts/demo.py
+
+# the two scheduled reports, dated, into reports/ (what `jarvis schedule --run-due` runs)
+reports: setup data
+	$(BIN)/jarvis report ops-weekly --out reports --param db=data/jarvis.duckdb
+	$(BIN)/jarvis report singer-progress --out reports --param coach_db=data/coach.duckdb
 
 ## --- tests ------------------------------------------------------------------------------
 lint: setup

@@ -1,38 +1,453 @@
 """JARVIS ops dashboard (Panel). Serve with ``make ops`` or
 ``panel serve dashboards/ops.py --address 127.0.0.1 --port 5006``.
 
-Thin on purpose: every number comes from jarvis_analytics. The full dashboard (health tiles,
-charts, alerts, chat) arrives with the dashboard issue.
+Thin on purpose: every number comes from ``jarvis_analytics.dashboard`` (which calls the metrics,
+anomaly, forecast and alert functions); the app holds no SQL. It reads the newest snapshot the
+writer publishes (``open_reader``), so it never fights ``jarvis monitor`` / ``jarvis ingest``.
+
+Environment:
+  JARVIS_DB                         the store (default data/jarvis.duckdb)
+  JARVIS_DASHBOARD_REFRESH_S        live refresh period of tiles and alerts (default 10)
+  JARVIS_DASHBOARD_CHART_REFRESH_S  minimum time between chart refreshes on new data (default 60)
+  JARVIS_DASHBOARD_RANGE            initial time range: 1 h, 6 h, 24 h, 7 d, 30 d (default 7 d)
+  JARVIS_MONTHLY_BUDGET_USD         the LLM budget line (default 200)
+  JARVIS_DASHBOARD_TOKEN            when set, every session needs ?token=<value> in its URL
 """
 
+from __future__ import annotations
+
+import hmac
+import html
 import os
+import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import panel as pn
+from bokeh.models import ColumnDataSource, HoverTool, Span, Whisker
+from bokeh.palettes import Category10_10
+from bokeh.plotting import figure
 
-from jarvis_analytics.store import Store
+from jarvis_analytics import dashboard as dash
 
-pn.extension(sizing_mode="stretch_width")
+pn.extension("tabulator", sizing_mode="stretch_width", notifications=True)
 
 DB = Path(os.environ.get("JARVIS_DB", Path(__file__).resolve().parent.parent / "data" / "jarvis.duckdb"))
+REFRESH_S = float(os.environ.get("JARVIS_DASHBOARD_REFRESH_S", "10"))
+CHART_REFRESH_S = float(os.environ.get("JARVIS_DASHBOARD_CHART_REFRESH_S", "60"))
+START_RANGE = os.environ.get("JARVIS_DASHBOARD_RANGE", dash.DEFAULT_RANGE)
+BUDGET_USD = float(os.environ.get("JARVIS_MONTHLY_BUDGET_USD", "200"))
+TOKEN = os.environ.get("JARVIS_DASHBOARD_TOKEN", "")
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
+
+CSS = """
+.tiles {display: flex; flex-wrap: wrap; gap: 10px;}
+.tile {border-radius: 8px; padding: 8px 12px; min-width: 170px; background: #f6f8fa; border-left: 6px solid #999;
+       font-size: 13px; line-height: 1.5;}
+.tile.up {border-left-color: #2da44e;} .tile.degraded {border-left-color: #d4a72c;}
+.tile.down {border-left-color: #cf222e;} .tile .name {font-weight: 600; font-size: 14px;}
+.tile .status {text-transform: uppercase; font-weight: 600;}
+.tile.down .status {color: #cf222e;} .tile.up .status {color: #2da44e;} .tile.degraded .status {color: #9a6700;}
+.tile .detail {color: #57606a; font-size: 12px;}
+.alert {padding: 4px 8px; border-left: 5px solid #999; margin: 2px 0;}
+.alert.critical {border-left-color: #cf222e;} .alert.warning {border-left-color: #d4a72c;}
+.alert.info {border-left-color: #0969da;} .alert .sev {font-weight: 600; text-transform: uppercase;}
+"""
 
 
-@pn.cache(ttl=10)
-def load_counts() -> pd.DataFrame:
-    with Store(DB, read_only=True) as store:
-        counts = store.counts()
-    return pd.DataFrame({"event_type": list(counts), "rows": list(counts.values())})
+def _shared() -> dict[str, Any]:
+    """Per-process state shared by the sessions: one reader that follows the snapshots, one cache."""
+    key = f"jarvis-ops:{DB}"
+    if key not in pn.state.cache:
+        pn.state.cache[key] = {
+            "live": dash.LiveReader(DB),
+            "up30": dash.UptimeCache(pd.Timedelta(days=30).to_pytimedelta()),
+            "acks": dash.AckBook.for_store(DB),
+        }
+    return pn.state.cache[key]
 
 
-counts = load_counts()
-tiles = pn.Row(
-    *[
-        pn.indicators.Number(name=row.event_type, value=int(row.rows), format="{value:,}", css_classes=["tile"])
-        for row in counts.itertuples()
+def _authorised() -> str | None:
+    """None when this session may see the dashboard, else the reason it may not."""
+    args = pn.state.session_args or {}
+    if TOKEN:
+        given = (args.get("token") or [b""])[0].decode()
+        return None if hmac.compare_digest(given, TOKEN) else "a valid ?token= is required"
+    host = (pn.state.headers or {}).get("Host", "127.0.0.1").rsplit(":", 1)[0]
+    if host not in LOOPBACK and not pn.state.user:
+        return (
+            f"this dashboard is served beyond localhost (host {host!r}) without authentication; "
+            "start it with --basic-auth (or set JARVIS_DASHBOARD_TOKEN)"
+        )
+    return None
+
+
+# -- figures (bokeh) ----------------------------------------------------------------------------
+
+
+def _fig(title: str, y_label: str, *, height: int = 260) -> Any:
+    p = figure(
+        title=title,
+        x_axis_type="datetime",
+        height=height,
+        sizing_mode="stretch_width",
+        tools="pan,xwheel_zoom,box_zoom,reset,save",
+        name=f"fig:{title}",
+    )
+    p.yaxis.axis_label = y_label
+    p.add_tools(HoverTool(tooltips=[("time", "@x{%F %H:%M}"), ("value", "@y{0.000}"), ("series", "@label")],
+                          formatters={"@x": "datetime"}))  # fmt: skip
+    p.toolbar.logo = None
+    return p
+
+
+def _naive(t: Any) -> Any:
+    """UTC times as naive datetime64 (bokeh's datetime axis reads them as UTC)."""
+    return pd.DatetimeIndex(pd.to_datetime(pd.Index(t), utc=True)).tz_convert(None).to_numpy()
+
+
+def _line(p: Any, x: Any, y: Any, *, name: str, label: str, color: str, dash_: str = "solid", width: int = 2) -> None:
+    src = ColumnDataSource({"x": _naive(x), "y": list(y), "label": [label] * len(y)}, name=name)
+    p.line("x", "y", source=src, legend_label=label, color=color, line_width=width, line_dash=dash_)
+
+
+def _marks(p: Any, marks: pd.DataFrame, *, name: str) -> None:
+    src = ColumnDataSource(
+        {
+            "x": _naive(marks["hour"]) if len(marks) else [],
+            "y": list(marks["y"]) if len(marks) else [],
+            "label": [
+                f"anomaly: {m} {s or ''} (z={z:.1f})" for m, s, z in zip(marks.metric, marks.service, marks.score)
+            ]
+            if len(marks)
+            else [],
+        },
+        name=name,
+    )
+    p.scatter("x", "y", source=src, size=11, color="red", fill_alpha=0.35, line_width=2, legend_label="anomaly")
+
+
+def traffic_figures(step: str, frame: pd.DataFrame, marks: pd.DataFrame, *, latency_service: str) -> list[Any]:
+    per = "minute" if step == "minute" else "hour"
+    req = _fig(f"Requests per minute (per {per})", "req/min")
+    err = _fig(f"5xx error rate (per {per})", "%")
+    lat = _fig(f"Latency of {latency_service}: p50 / p95 / p99 (per {per})", "ms")
+    for i, (svc, g) in enumerate(frame.groupby("service")):
+        c = Category10_10[i % 10]
+        _line(req, g.t, g.req_per_min, name=f"requests:{svc}", label=str(svc), color=c)
+        _line(err, g.t, g.error_pct, name=f"errors:{svc}", label=str(svc), color=c)
+    g = frame[frame.service == latency_service]
+    for q, c, d in (("p50", "#2da44e", "solid"), ("p95", "#d4a72c", "solid"), ("p99", "#cf222e", "dashed")):
+        _line(lat, g.t, g[f"{q}_ms"], name=f"latency:{q}", label=q, color=c, dash_=d)
+    _marks(req, marks[marks.chart == "requests"], name="anomalies:requests")
+    _marks(err, marks[marks.chart == "errors"], name="anomalies:errors")
+    _marks(lat, marks[(marks.chart == "latency") & (marks.service == latency_service)], name="anomalies:latency")
+    for p in (req, err, lat):
+        p.legend.click_policy = "hide"
+        p.legend.location = "top_left"
+    return [req, err, lat]
+
+
+def forecast_figure(hist: pd.Series, fc: pd.DataFrame) -> Any:
+    p = _fig("Requests per hour (all services): last 3 days and the next 24 h, 90 % interval", "requests/h")
+    h = hist.iloc[-72:]
+    _line(p, h.index, h.to_numpy(), name="forecast:history", label="observed", color="#0969da")
+    if len(fc):
+        band = ColumnDataSource(
+            {"x": _naive(fc.index), "lower": fc["lower"], "upper": fc["upper"]}, name="forecast:band"
+        )
+        p.varea("x", "lower", "upper", source=band, fill_alpha=0.2, color="#8250df", legend_label="90 % interval")
+        _line(p, fc.index, fc["mean"], name="forecast:mean", label="forecast", color="#8250df", dash_="dashed")
+    p.legend.location = "top_left"
+    return p
+
+
+def cost_figures(view: dash.CostView, marks: pd.DataFrame, *, by: str) -> list[Any]:
+    daily = view.daily.copy()
+    daily["day"] = pd.to_datetime(daily["day"])
+    wide = daily.pivot_table(index="day", columns=by, values="cost_usd", aggfunc="sum").fillna(0.0)
+    bars = _fig(f"LLM cost per {by} per day (USD)", "USD")
+    groups = [str(c) for c in wide.columns]
+    if groups:
+        src = ColumnDataSource({"x": wide.index, **{g: wide[g].to_numpy() for g in groups}}, name="cost:daily")
+        colors = [Category10_10[i % 10] for i in range(len(groups))]
+        bars.vbar_stack(groups, x="x", width=0.8 * 86_400_000, source=src, color=colors, legend_label=groups)
+        bars.legend.location = "top_left"
+    hourly = marks[marks.chart == "cost"]
+    if len(hourly):  # an anomalous hour of spend: marked on its day at the day's total
+        day_total = wide.sum(axis=1)
+        d = pd.to_datetime(hourly["hour"], utc=True).dt.tz_convert(None).dt.normalize()
+        m = hourly.assign(hour=d + pd.Timedelta(hours=12), y=d.map(day_total).to_numpy())
+        _marks(bars, m, name="anomalies:cost")
+    mtd = view.month_to_date
+    proj = view.projection
+    cum = _fig("Month to date: spend, month-end projection (90 % interval) and budget", "USD")
+    if len(mtd):
+        x = pd.to_datetime(mtd["day"]) + pd.Timedelta(days=1)  # spend up to the end of each day
+        _line(cum, x, mtd["cumulative_usd"], name="cost:mtd", label="spent", color="#0969da")
+    if proj is not None:
+        month_end = pd.Timestamp(proj.month + "-01") + pd.offsets.MonthBegin(1)
+        start = pd.to_datetime(mtd["day"]).max() + pd.Timedelta(days=1) if len(mtd) else pd.Timestamp(proj.month)
+        _line(cum, [start, month_end], [proj.spent_usd, proj.projected_usd], name="cost:projection",
+              label=f"projected {proj.projected_usd:.2f} USD", color="#8250df", dash_="dashed")  # fmt: skip
+        w = ColumnDataSource({"x": [month_end], "lower": [proj.lower_usd], "upper": [proj.upper_usd]}, name="cost:pi")
+        cum.add_layout(Whisker(source=w, base="x", lower="lower", upper="upper", line_color="#8250df"))
+    cum.add_layout(Span(location=view.budget_usd, dimension="width", line_color="#cf222e", line_dash="dotted"))
+    cum.line([], [], color="#cf222e", line_dash="dotted", legend_label=f"budget {view.budget_usd:.0f} USD")
+    cum.legend.location = "top_left"
+    return [bars, cum]
+
+
+def users_figure(daily: pd.DataFrame) -> Any:
+    p = _fig("Users and sessions per UTC day", "count")
+    for col, c in (("dau", "#0969da"), ("wau", "#8250df"), ("new_users", "#2da44e"), ("sessions", "#d4a72c")):
+        _line(p, daily["day"], daily[col], name=f"users:{col}", label=col, color=c)
+    p.legend.location = "top_left"
+    p.legend.click_policy = "hide"
+    return p
+
+
+# -- HTML pieces --------------------------------------------------------------------------------
+
+
+def tiles_html(tiles: pd.DataFrame, *, until: Any) -> str:
+    cards = []
+    for r in tiles.itertuples():
+        cards.append(
+            f"""<div class="tile {html.escape(str(r.status))}" data-service="{html.escape(str(r.service))}">
+<div class="name">{html.escape(str(r.service))}</div>
+<div>status <span class="status" data-k="status">{html.escape(str(r.status))}</span></div>
+<div>uptime 24 h <b data-k="uptime_24h">{dash.fmt_pct(r.uptime_24h_pct)}</b></div>
+<div>uptime 30 d <b data-k="uptime_30d">{dash.fmt_pct(r.uptime_30d_pct)}</b></div>
+<div>last check <span data-k="last_check">{dash.fmt_ts(r.last_check)}</span></div>
+<div>restarts <span data-k="restarts">{r.restarts_24h} (24 h) / {r.restarts_30d} (30 d)</span></div>
+<div class="detail" data-k="detail">{html.escape(str(r.detail or ""))}</div></div>"""
+        )
+    return f'<div class="tiles">{"".join(cards) or "no health checks yet"}</div>'
+
+
+def users_html(tiles: dict[str, int], daily: pd.DataFrame) -> str:
+    last = f"{pd.Timestamp(daily['day'].iloc[-1]):%Y-%m-%d}" if len(daily) else "–"
+    items = [
+        ("dau", f"active users on {last}"),
+        ("wau", f"active in the 7 days to {last}"),
+        ("new_users", "new users in the window's days"),
+        ("sessions", "sessions in the window's days"),
     ]
-)
-pn.template.FastListTemplate(
-    title="JARVIS ops",
-    main=[pn.pane.Markdown(f"Event store: `{DB.name}`", css_classes=["store-name"]), tiles],
-).servable()
+    cards = "".join(
+        f'<div class="tile" data-users="{k}"><div class="name" data-k="{k}">{tiles[k]:,}</div>{label}</div>'
+        for k, label in items
+    )
+    return f'<div class="tiles">{cards}</div>'
+
+
+# -- the app ------------------------------------------------------------------------------------
+
+
+class OpsDashboard:
+    """One browser session of the dashboard."""
+
+    def __init__(self) -> None:
+        self.shared = _shared()
+        self.live: dash.LiveReader = self.shared["live"]
+        self.gen = -1
+        self._updating = False
+        self.until: Any = None
+        self.last_chart_refresh = 0.0
+        self.range = pn.widgets.RadioButtonGroup(name="Time range", options=list(dash.RANGES), value=START_RANGE)
+        self.cost_by = pn.widgets.RadioButtonGroup(name="Cost by", options=["provider", "model"], value="provider")
+        self.budget = pn.widgets.FloatInput(name="Monthly LLM budget (USD)", value=BUDGET_USD, step=10, start=0)
+        self.latency_service = pn.widgets.Select(name="Latency of", options=[])
+        self.asof = pn.pane.HTML("", css_classes=["asof"])
+        self.tiles = pn.pane.HTML("", stylesheets=[CSS], css_classes=["health-tiles"])
+        self.traffic = pn.Column()
+        self.forecast = pn.Column()
+        self.costs = pn.Column()
+        self.users = pn.Column()
+        self.anomalies = pn.Column()
+        self.alerts = pn.Column()
+        self.chat = pn.chat.ChatInterface(
+            callback=self.answer,
+            callback_user="JARVIS",
+            show_rerun=False,
+            show_undo=False,
+            height=420,
+            placeholder_text="Ask JARVIS, e.g. 'uptime of the producer over the last 30 days'",
+        )
+        self._router: Any = None
+        self._tools: Any = None
+        self.range.param.watch(lambda *_: self.refresh_charts(), "value")
+        self.cost_by.param.watch(lambda *_: self.refresh_charts(), "value")
+        self.budget.param.watch(lambda *_: self.refresh_charts(), "value")
+        self.latency_service.param.watch(self._latency_changed, "value")
+        self.refresh(force=True)
+        pn.state.add_periodic_callback(self.refresh, period=int(REFRESH_S * 1000))
+
+    def _latency_changed(self, *_: Any) -> None:
+        if not self._updating:
+            self.refresh_charts()
+
+    def con(self) -> Any:
+        return self.live.get()[0]
+
+    # live part: tiles, alerts, as-of (cheap; only when the writer published a new snapshot)
+    def refresh(self, force: bool = False) -> None:
+        con, _ = self.live.get()
+        if self.live.opened == self.gen and not force:
+            return
+        self.gen = self.live.opened
+        self.until = dash.data_end(con)
+        tiles = dash.health_tiles(con, until=self.until, cache_30d=self.shared["up30"])
+        self.tiles.object = tiles_html(tiles, until=self.until)
+        age = pd.Timestamp.now(tz="UTC") - pd.Timestamp(self.until)
+        self.asof.object = (
+            f'<span data-k="asof">as of {dash.fmt_ts(self.until)}</span> '
+            f"(last event {age.total_seconds() / 60:,.0f} min ago; store <code>{html.escape(DB.name)}</code>, "
+            f"refresh every {REFRESH_S:g} s)"
+        )
+        self.render_alerts(dash.alerts_view(con, acks=self.shared["acks"]))
+        if force or time.monotonic() - self.last_chart_refresh >= CHART_REFRESH_S:
+            self.refresh_charts()
+
+    def window(self) -> tuple[Any, Any]:
+        return dash.window_for(self.range.value, until=self.until)
+
+    def refresh_charts(self) -> None:
+        con = self.con()
+        self.last_chart_refresh = time.monotonic()
+        since, until = self.window()
+        step, frame = dash.traffic(con, since=since, until=until)
+        services = sorted(frame.service.unique()) if len(frame) else []
+        svc = self.latency_service.value if self.latency_service.value in services else (services or [""])[0]
+        if list(self.latency_service.options) != services:
+            self._updating = True
+            try:
+                self.latency_service.param.update(options=services, value=svc)
+            finally:
+                self._updating = False
+        marks = dash.anomaly_marks(con, since=since, until=until)
+        figs = traffic_figures(step, frame, marks, latency_service=svc)
+        hist, fc = dash.request_forecast(con, until=until)
+        view = dash.cost_view(con, since=since, until=until, by=self.cost_by.value, budget_usd=self.budget.value)
+        daily, utiles = dash.users_view(con, since=since, until=until)
+        win = f"window {dash.fmt_ts(since)} → {dash.fmt_ts(until)} ({self.range.value})"
+        self.traffic.objects = [
+            pn.pane.HTML(f'<span data-k="window">{win}</span>'),
+            pn.pane.Bokeh(figs[0]),
+            pn.pane.Bokeh(figs[1]),
+            self.latency_service,
+            pn.pane.Bokeh(figs[2]),
+        ]
+        self.forecast.objects = [pn.pane.Bokeh(forecast_figure(hist, fc))]
+        proj = view.projection
+        proj_text = (
+            f'spent <b data-k="spent">{proj.spent_usd:.2f} USD</b> this month before today; projected month end '
+            f'<b data-k="projected">{proj.projected_usd:.2f} USD</b> (90 %: {proj.lower_usd:.2f}–{proj.upper_usd:.2f}) '
+            f"against a budget of {view.budget_usd:.2f} USD"
+            + (' — <b class="over" style="color:#cf222e">projected over budget</b>' if view.over_budget else "")
+            if proj is not None
+            else "not enough history for a month-end projection"
+        )
+        self.costs.objects = [
+            pn.pane.HTML(proj_text, css_classes=["cost-projection"]),
+            *map(pn.pane.Bokeh, cost_figures(view, marks, by=self.cost_by.value)),
+        ]
+        self.users.objects = [
+            pn.pane.HTML(users_html(utiles, daily), stylesheets=[CSS]),
+            pn.pane.Bokeh(users_figure(daily)),
+        ]
+        table = marks[["hour", "metric", "service", "value", "expected", "score"]].copy()
+        table["hour"] = pd.to_datetime(table["hour"], utc=True).dt.strftime("%Y-%m-%d %H:%M")
+        self.anomalies.objects = [
+            pn.pane.HTML(f'<span data-k="anomaly-count">{len(marks)}</span> anomalous hours (|z| > 5) in the window'),
+            pn.widgets.Tabulator(table.round(3), disabled=True, show_index=False, height=260, pagination=None),
+        ]
+
+    def render_alerts(self, frame: pd.DataFrame) -> None:
+        rows: list[Any] = []
+        for r in frame.itertuples():
+            acked = isinstance(r.acked_by, str)
+            ack = f" — acknowledged by {html.escape(r.acked_by)}" if acked else ""
+            text = (
+                f'<div class="alert {html.escape(str(r.severity))}" data-alert="{html.escape(r.dedup_key)}">'
+                f'<span class="sev">{html.escape(str(r.severity))}</span> · {html.escape(str(r.state))} · '
+                f"{html.escape(str(r.rule))} on <b>{html.escape(str(r.subject))}</b> since {dash.fmt_ts(r.ts)}: "
+                f"{html.escape(str(r.message))}{ack}</div>"
+            )
+            item: list[Any] = [pn.pane.HTML(text, stylesheets=[CSS])]
+            if r.state == "firing" and not acked:
+                btn = pn.widgets.Button(name="Acknowledge", button_type="warning", width=120, sizing_mode="fixed")
+                btn.on_click(lambda _e, k=r.dedup_key, t=r.ts: self.acknowledge(k, t))
+                item.append(btn)
+            rows.append(pn.Row(*item))
+        self.alerts.objects = rows or [pn.pane.HTML('<span data-k="no-alerts">No alerts.</span>')]
+
+    def acknowledge(self, dedup_key: str, fired_at: Any) -> None:
+        self.shared["acks"].ack(dedup_key, fired_at, by=pn.state.user or "ops")
+        self.render_alerts(dash.alerts_view(self.con(), acks=self.shared["acks"]))
+
+    # the chat: the brain's JARVIS persona through the router; offline it answers from the metrics
+    def router(self) -> Any:
+        if self._router is None:
+            from dawglib.brain import Router, load_api_keys
+            from dawglib.brain.factory import make_provider
+            from dawglib.brain.keys import load_base_urls
+            from dawglib.brain.providers.offline import OfflineProvider
+            from dawglib.brain.theory_qa import answer as theory_answer
+            from dawglib.brain.tools import bind_tools
+
+            keys, urls = load_api_keys(), load_base_urls()
+            providers = {n: make_provider(n, api_key=k, base_url=urls.get(n)) for n, k in keys.items()}
+            offline = OfflineProvider(
+                answerers=[lambda q: dash.ops_answer(q, con=self.con(), until=self.until), theory_answer]
+            )
+            self._router = Router(providers, offline=offline)
+            self._tools = bind_tools(dash.ops_tool_functions(self.con, get_until=lambda: self.until))
+        return self._router
+
+    def answer(self, contents: str, user: str, instance: Any) -> str:
+        try:
+            r = self.router().complete(
+                contents, persona="jarvis", user_id=pn.state.user or "ops", feature="ops_chat", tools=self._tools
+            )
+        except Exception as exc:  # noqa: BLE001 - the chat reports the failure and the app keeps running
+            return f"Sorry, I could not answer: {exc}"
+        return r.text
+
+    def view(self) -> Any:
+        tmpl = pn.template.FastListTemplate(
+            title="JARVIS ops",
+            sidebar=[
+                pn.pane.Markdown("### Time range"),
+                self.range,
+                pn.pane.Markdown("### LLM cost"),
+                self.cost_by,
+                self.budget,
+            ],
+            main=[
+                self.asof,
+                pn.pane.Markdown("## Service health"),
+                self.tiles,
+                pn.Tabs(
+                    ("Traffic", self.traffic),
+                    ("Costs", self.costs),
+                    ("Users", self.users),
+                    ("Forecast", self.forecast),
+                    ("Anomalies", self.anomalies),
+                    dynamic=False,
+                ),
+                pn.Row(
+                    pn.Column(pn.pane.Markdown("## Alerts"), self.alerts),
+                    pn.Column(pn.pane.Markdown("## Ask JARVIS"), self.chat),
+                ),
+            ],
+        )
+        return tmpl
+
+
+reason = _authorised()
+if reason is None:
+    OpsDashboard().view().servable()
+else:
+    pn.pane.Markdown(f"# JARVIS ops\n\nAccess refused: {reason}.").servable()

@@ -1,8 +1,8 @@
 """The ``jarvis`` command line (ops analytics over the DuckDB event store).
 
 Commands that write (``demo-data``/``demo-db``, ``ingest``, ``writer``, ``monitor``) open the
-store as the one writer; commands that read (``summary``, ``metrics``, ``alerts``) go through
-:func:`jarvis_analytics.store.open_reader` and never fight the writer's lock.
+store as the one writer; commands that read (``summary``, ``metrics``, ``alerts``, ``report``,
+``schedule``) go through :func:`jarvis_analytics.store.open_reader` and never fight the writer's lock.
 """
 
 from __future__ import annotations
@@ -127,6 +127,34 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .reports import parse_params, run_report
+
+    params = parse_params(args.param or [])
+    run = run_report(args.name, out_dir=args.out, params=params, date=args.date and dt.date.fromisoformat(args.date))
+    print(f"{run.name}: wrote {run.ipynb} and {run.html} ({run.seconds:.1f} s)")
+    return 0
+
+
+def _cmd_schedule(args: argparse.Namespace) -> int:
+    from .reports import SCHEDULE, cron_line, run_due
+
+    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    if args.print_cron:
+        print("# JARVIS reports: every hour, run the reports whose latest slot has no output yet")
+        for e in SCHEDULE:
+            print(f"#   {e.name}: {days[e.weekday]}s at {e.hour:02d}:{e.minute:02d} UTC")
+        print(cron_line(out_dir=args.out, db=args.db, coach_db=args.coach_db))
+        return 0
+    if not args.run_due:
+        print("jarvis schedule: give --print-cron (the crontab line) or --run-due (run what is due)", file=sys.stderr)
+        return 1
+    params = {"ops-weekly": {"db": args.db}, "singer-progress": {"coach_db": args.coach_db}}
+    for run in run_due(out_dir=args.out, now=_parse_ts(args.now), params=params):
+        print(f"{run.name}: {'skipped, exists' if run.skipped else 'wrote'} {run.html}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``jarvis``."""
     parser = argparse.ArgumentParser(prog="jarvis", description="JARVIS ops analytics over a DuckDB event store.")
@@ -171,6 +199,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="also resolved alerts")
     p.add_argument("--json", action="store_true")
     p.set_defaults(_run=_cmd_alerts)
+    p = sub.add_parser("report", help="execute a report notebook with papermill into dated .ipynb + .html")
+    p.add_argument("name", choices=["ops-weekly", "singer-progress"])
+    p.add_argument("--param", action="append", metavar="K=V", help="notebook parameter (repeatable)")
+    p.add_argument("--out", default="reports", help="output folder (default reports/)")
+    p.add_argument("--date", default=None, help="date in the file names (default today, UTC)")
+    p.set_defaults(_run=_cmd_report)
+    p = sub.add_parser("schedule", help="the report schedule: a crontab line, or run what is due")
+    db_arg(p)
+    p.add_argument("--coach-db", default=str(Path("data") / "coach.duckdb"), help="vocal coach store")
+    p.add_argument("--out", default="reports/scheduled", help="output folder (default reports/scheduled)")
+    p.add_argument("--print-cron", action="store_true", help="print the crontab line that drives --run-due")
+    p.add_argument("--run-due", action="store_true", help="run each report whose latest slot has no output")
+    p.add_argument("--now", default=None, help=argparse.SUPPRESS)  # tests: pretend it is this time
+    p.set_defaults(_run=_cmd_schedule)
     return parser
 
 

@@ -32,10 +32,6 @@ def run_notebook(src: Path, dest_html: Path, parameters: dict | None = None) -> 
 def main() -> int:
     REPORTS.mkdir(exist_ok=True)
     jobs = [(nb, REPORTS / f"{nb.stem}.html", {}) for nb in sorted((ROOT / "notebooks").glob("*.ipynb"))]
-    jobs += [
-        (nb, REPORTS / f"report_{nb.stem}.html", {"db": str(ROOT / "data" / "jarvis.duckdb")})
-        for nb in sorted((ROOT / "notebooks" / "reports").glob("*.ipynb"))
-    ]
     failed = []
     for src, html, params in jobs:
         t0 = time.perf_counter()
@@ -45,6 +41,23 @@ def main() -> int:
         except Exception as exc:  # noqa: BLE001 - report every failing notebook, then fail once
             failed.append(src)
             print(f"[demo] FAILED {src.relative_to(ROOT)}: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+    # the scheduled reports, as `jarvis report` writes them (dated .ipynb + .html)
+    from jarvis_analytics.reports import run_report
+
+    for name, params in (
+        ("ops-weekly", {"db": str(ROOT / "data" / "jarvis.duckdb")}),
+        (
+            "singer-progress",
+            {"coach_db": str(ROOT / "data" / "coach.duckdb"), "samples": str(ROOT / "data" / "samples")},
+        ),
+    ):
+        t0 = time.perf_counter()
+        try:
+            run = run_report(name, out_dir=REPORTS, params=params)
+            print(f"[demo] report {name} -> {Path(run.html).relative_to(ROOT)} ({time.perf_counter() - t0:.1f} s)")
+        except Exception as exc:  # noqa: BLE001 - report every failing report, then fail once
+            failed.append(Path(name))
+            print(f"[demo] FAILED report {name}: {str(exc).splitlines()[0] if str(exc) else exc!r}")
     print()
     print(f"Outputs: sample data in {ROOT / 'data'}, executed notebooks and reports (HTML) in {REPORTS}")
     print("Open the apps:")
