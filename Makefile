@@ -17,7 +17,7 @@ export DAWG_CHROMIUM ?= /usr/bin/chromium
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export MPLBACKEND := Agg
 
-.PHONY: help setup system data demo reports test lint typecheck unit notebooks ui bench lock clean distclean coach ops lab
+.PHONY: help setup system data demo reports live test lint typecheck unit notebooks ui bench lock clean distclean coach ops lab
 
 help:
 	@echo "make demo   - set up (if needed) and run the workbench on the embedded sample data"
@@ -97,6 +97,9 @@ distclean: clean
 ## --- apps -------------------------------------------------------------------------------
 coach: setup data
 	$(BIN)/voila dashboards/vocal_coach.ipynb --no-browser --Voila.ip=127.0.0.1 --port=8866
+
+live: setup data
+	$(BIN)/voila dashboards/live_coach.ipynb --no-browser --Voila.ip=127.0.0.1 --port=8867
 
 ops: setup data
 	$(BIN)/panel serve dashboards/ops.py --address 127.0.0.1 --port 5006

@@ -119,7 +119,11 @@ class CoachApp:
         chat = w.VBox(
             [w.HTML("<h3>Ask the music assistant</h3>"), w.HBox([self.chat_in, self.chat_btn]), self.chat_out]
         )
-        self.widget = w.VBox([inputs, result, takes, chat])
+        from .live_app import LiveCoachPanel
+
+        self.live = LiveCoachPanel(samples_dir=self.samples_dir)
+        live = w.VBox([w.HTML("<h3>Sing live</h3>"), self.live.widget])
+        self.widget = w.VBox([inputs, result, takes, chat, live])
         self.refresh_takes()
 
     # -- handlers -------------------------------------------------------------------------------
