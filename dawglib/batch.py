@@ -1249,7 +1249,10 @@ def make_demo_corpus(
     ['take_01.wav', 'take_01.wav']
     """
     import numpy as np
-    import pretty_midi
+
+    from .render import pretty_midi as _load_pretty_midi
+
+    pretty_midi = _load_pretty_midi()
 
     from .io import write_audio
     from .samples import COACH_BPM, coach_melody_seconds

@@ -224,7 +224,9 @@ def reference_notes(reference: Any) -> list[TargetNote]:
         path = Path(reference)
         if not path.is_file():
             raise MidiError(f"reference MIDI file not found: {str(path)!r}")
-        import pretty_midi
+        from .render import pretty_midi as _load_pretty_midi
+
+        pretty_midi = _load_pretty_midi()
 
         try:
             pm = pretty_midi.PrettyMIDI(str(path))

@@ -16,6 +16,8 @@ Both render faithfully: an A440 note reads back within 2 Hz.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
@@ -52,9 +54,20 @@ def find_soundfont(soundfont: str | os.PathLike[str] | None = None) -> Path:
     )
 
 
+def pretty_midi() -> Any:
+    """Import :mod:`pretty_midi` with pyfluidsynth imported quietly first (it may print to stdout)."""
+    _pyfluidsynth()
+    import pretty_midi as pm
+
+    return pm
+
+
 def _pyfluidsynth() -> Any:
     try:
-        import fluidsynth
+        # pyfluidsynth prints where it found the library when $CI is set: keep stdout clean for
+        # callers that parse it (``dawg analyze --json``)
+        with contextlib.redirect_stdout(io.StringIO()):
+            import fluidsynth
     except (ImportError, OSError):
         return None
     return fluidsynth if hasattr(fluidsynth, "Synth") else None

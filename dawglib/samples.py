@@ -71,7 +71,9 @@ def _melody_seconds() -> list[tuple[float, float, int]]:
 
 
 def _write_midi(path: Path) -> None:
-    import pretty_midi
+    from .render import pretty_midi as _load_pretty_midi
+
+    pretty_midi = _load_pretty_midi()
 
     pm = pretty_midi.PrettyMIDI(initial_tempo=BPM)
     inst = pretty_midi.Instrument(program=52, name="melody")  # Choir Aahs
@@ -163,7 +165,9 @@ def generate(root: str | Path = "data", *, force: bool = False) -> list[Path]:
     yc, _ = click_track(bpm=BPM, sr=sr, duration_s=8.0, offset_s=0.25)
     written.append(write_audio(out / "click_100bpm.wav", yc, sr=sr))
 
-    import pretty_midi
+    from .render import pretty_midi as _load_pretty_midi
+
+    pretty_midi = _load_pretty_midi()
 
     pm = pretty_midi.PrettyMIDI(initial_tempo=COACH_BPM)
     inst = pretty_midi.Instrument(program=52, name="melody")

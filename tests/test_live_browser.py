@@ -47,9 +47,7 @@ def voila_live(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def mic_browser(melody_wav):
-    from playwright.sync_api import sync_playwright
-
+def mic_browser(melody_wav, playwright):
     args = [
         *CHROMIUM_ARGS,
         "--use-fake-ui-for-media-stream",
@@ -57,10 +55,9 @@ def mic_browser(melody_wav):
         f"--use-file-for-fake-audio-capture={melody_wav}",
         "--autoplay-policy=no-user-gesture-required",
     ]
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
-        yield b
-        b.close()
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+    yield b
+    b.close()
 
 
 def _open(browser, url):

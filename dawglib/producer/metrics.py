@@ -336,7 +336,9 @@ def midi_drum_notes(path: str | os.PathLike[str] | bytes) -> tuple[list[NoteEven
     """
     import io
 
-    import pretty_midi
+    from ..render import pretty_midi as _load_pretty_midi
+
+    pretty_midi = _load_pretty_midi()
 
     try:
         pm = pretty_midi.PrettyMIDI(io.BytesIO(path) if isinstance(path, bytes) else str(path))
