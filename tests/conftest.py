@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,8 +68,17 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
+            # first the port, then one page request with the time left: a page that takes seconds to
+            # render on a loaded machine must not be requested (and abandoned) over and over
+            parts = urllib.parse.urlsplit(self.url)
             try:
-                with urllib.request.urlopen(self.url, timeout=2) as r:  # noqa: S310 - loopback only
+                socket.create_connection((parts.hostname, parts.port), timeout=1).close()
+            except OSError:
+                time.sleep(0.3)
+                continue
+            try:
+                left = max(5.0, deadline - time.monotonic())
+                with urllib.request.urlopen(self.url, timeout=left) as r:  # noqa: S310 - loopback only
                     if r.status < 500:
                         return
             except OSError:
