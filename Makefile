@@ -102,7 +102,7 @@ live: setup data
 	$(BIN)/voila dashboards/live_coach.ipynb --no-browser --Voila.ip=127.0.0.1 --port=8867
 
 ops: setup data
-	$(BIN)/panel serve dashboards/ops.py --address 127.0.0.1 --port 5006
+	$(BIN)/panel serve dashboards/ops.py --address 127.0.0.1 --port 5006 --warm
 
 lab: setup data
 	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser notebooks

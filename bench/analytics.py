@@ -159,7 +159,30 @@ def dashboard_queries(con, raw: dict[str, pd.DataFrame]):
     ]
 
 
-def run(n_events: int, lines: list[str], summary: list[str]) -> None:
+def histogram_accuracy(con, n_events: int) -> str:
+    """Hourly histogram percentiles (28 days) vs exact ``quantile_cont`` on the raw events, in ms."""
+    since, until = END - pd.Timedelta(days=28), END
+    approx = metrics.latency_hourly(con, since=since, until=until)
+    exact = con.execute(
+        """SELECT date_trunc('hour', ts) AS hour, service, quantile_cont(duration_ms, 0.5) AS p50_ms,
+                  quantile_cont(duration_ms, 0.95) AS p95_ms, quantile_cont(duration_ms, 0.99) AS p99_ms
+           FROM request WHERE ts >= ? AND ts < ? GROUP BY ALL""",
+        [since, until],
+    ).df()
+    both = approx.merge(exact, on=["hour", "service"], suffixes=("", "_exact"))
+    assert len(both) == len(approx) == len(exact)
+    cells = []
+    for q in ("p50_ms", "p95_ms", "p99_ms"):
+        err = (both[q] - both[q + "_exact"]).abs()
+        rel = 100 * err / both[q + "_exact"]
+        cells.append(
+            f"{err.median():.1f} / {err.max():.1f} ms ({rel.median():.2f} / {rel.max():.2f} %, "
+            f"exact median {both[q + '_exact'].median():.0f} ms)"
+        )
+    return f"| {n_events / 1e6:.0f} M | {len(both)} | " + " | ".join(cells) + " |"
+
+
+def run(n_events: int, lines: list[str], summary: list[str], accuracy: list[str]) -> None:
     work = WORK / f"n{n_events}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -170,23 +193,34 @@ def run(n_events: int, lines: list[str], summary: list[str]) -> None:
         files.append(path)
     db = work / "jarvis.duckdb"
     side = side_tables(99)
-    ingest_s = 0.0
+    os.sync()  # the files to ingest are on disk already: do not charge their write-back to the ingest
+    with Store(":memory:") as scratch:  # warm-up (imports, page cache, thread pool), not timed
+        ingest_file(scratch, files[0])
+    ingest_s = ingest_cpu_s = 0.0
+    per_file = []
     with Store(db, snapshot_interval_s=1e9) as store:
         for name, frame in side.items():
             store.append(name, frame)
         for path in files:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             rep = ingest_file(store, path)
-            ingest_s += time.perf_counter() - t0
+            per_file.append(time.perf_counter() - t0)
+            ingest_s += per_file[-1]
+            ingest_cpu_s += time.process_time() - c0
             assert rep.total_rows == CHUNK, rep
+        again = ingest_file(store, files[0])  # idempotent: the same file again adds nothing
+        assert again.status == "skipped" and store.counts()["request"] == n_events
         t0 = time.perf_counter()
         store.publish_snapshot(force=True)
         snap_s = time.perf_counter() - t0
     size_mb = db.stat().st_size / 2**20
+    median = CHUNK / statistics.median(per_file) / 1e6
     summary.append(
         f"| {n_events / 1e6:.0f} M | {n_events / ingest_s / 1e6:.2f} M rows/s ({ingest_s:.1f} s, "
-        f"{len(files)} files of 1 M) | {snap_s * 1000:.0f} ms ({size_mb:.0f} MiB) |"
+        f"{len(files)} files of 1 M) | {median:.2f} M rows/s | {ingest_cpu_s / (n_events / 1e6):.2f} s "
+        f"| {snap_s * 1000:.0f} ms ({size_mb:.0f} MiB) | {os.getloadavg()[0]:.1f} |"
     )
+    print(summary[-1], flush=True)
     req = pq.read_table(files).to_pandas()
     req["ts"] = req["ts"].astype("datetime64[ns, UTC]")
     for frame in side.values():
@@ -194,6 +228,7 @@ def run(n_events: int, lines: list[str], summary: list[str]) -> None:
     raw = {"request": req, **side}
     with open_reader(db) as reader:
         reader.con.execute("SET threads = 1")
+        accuracy.append(histogram_accuracy(reader.con, n_events))
         for name, duck, pand in dashboard_queries(reader.con, raw):
             t_d = timeit(duck)
             t_p = timeit(pand, repeats=3)
@@ -214,11 +249,12 @@ def main() -> None:
     sizes = [1_000_000] if args.quick else [1_000_000, 10_000_000]
     lines: list[str] = []
     summary: list[str] = []
+    accuracy: list[str] = []
     for n in sizes:
-        run(n, lines, summary)
+        run(n, lines, summary, accuracy)
     body = "\n".join(
         [
-            "Ops dashboard queries over the JARVIS store (`jarvis_analytics.metrics`, summary tables kept on ingest)",
+            "Ops dashboard queries over the JARVIS store (`jarvis_analytics.metrics`, schema v3 summary tables merged on ingest)",
             "vs pandas 3 on the raw events in memory; both one thread; median of 5 (DuckDB) / 3 (pandas) runs after",
             "a warm-up. Events: N request rows over 30 days (4 services, 20 000 users) + 345 600 health checks +",
             "300 000 LLM calls. Goal: every dashboard query ≤ 100 ms at 10 M events (✓/✗).",
@@ -227,12 +263,30 @@ def main() -> None:
             "|---|---|---|---|---|",
             *lines,
             "",
-            "Ingest (`ingest_file`: SHA-256, validation with quarantine, insert, summary upserts, commit; DuckDB",
-            "default threads on this machine) and snapshot publication (CHECKPOINT + copy + atomic rename):",
+            "Latency percentiles per service per hour from the log-spaced histograms (`latency_hourly`, bin",
+            "centre, 50 bins per decade) vs exact `quantile_cont` on the raw events, 28 days: median / max",
+            "absolute error over all (hour, service) cells. The per-minute query is exact (raw events).",
             "",
-            "| events | Parquet ingest | snapshot |",
-            "|---|---|---|",
+            "| events | cells | p50 error | p95 error | p99 error |",
+            "|---|---|---|---|---|",
+            *accuracy,
+            "",
+            "Ingest (`ingest_file` per 1 M-row Parquet file, each spanning the 30 days: SHA-256, validation",
+            "predicates + quarantine, `INSERT ... SELECT` from `read_parquet`, summary `MERGE`s, ingested-file",
+            "key, commit; DuckDB default threads, 2 cores; the summary aggregates run on a second connection",
+            "while the writer inserts; one untimed warm-up file first) and snapshot publication (CHECKPOINT + copy +",
+            "atomic rename). CPU s = process CPU time per 1 M rows (all threads), steadier than wall time on",
+            "a shared machine (other jobs ran: see the load average; wall rates varied 0.7-1.8 M rows/s over five",
+            "runs at the same CPU cost of 1.0-1.1 s per 1 M rows). Re-ingesting a file adds nothing (checked).",
+            "",
+            "| events | Parquet ingest (all files) | median file | CPU s per 1 M rows | snapshot | load avg (1 min) |",
+            "|---|---|---|---|---|---|",
             *summary,
+            "",
+            "Before (schema v2: `date_trunc`/`CAST AS DATE` through ICU, `INSERT ... ON CONFLICT` upserts into",
+            "primary-keyed summaries, per-user-per-day rows, a staged copy of every file), same bench:",
+            "0.20 / 0.48 M rows/s at 1 M / 10 M; at 10 M: p99 per minute 115.9 ms, hourly percentiles",
+            "143.9 ms, DAU + WAU 356.8 ms.",
         ]
     )
     write_section("analytics", body)

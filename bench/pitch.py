@@ -6,7 +6,11 @@ so it counts as a miss in RPA): RPA (within 50 c), within 10/25 c, VR, VFA, octa
 soprano range, x real time (total audio / compute, median of repeats for the fast methods) and ms
 per 2048-sample block at 44.1 kHz (median over blocks).
 
-``python pitch.py [--quick] [--seed N] [--methods auto,pyin,crepe,praat] [--no-write]`` (cwd bench/).
+A second, independently seeded set (``--check-seed``, default 2000) is scored for our tracker only,
+so that a gain that shows only on the bench set stands out.
+
+``python pitch.py [--quick] [--seed N] [--check-seed M] [--methods auto,pyin,crepe,praat] [--no-write]``
+(cwd bench/).
 """
 
 from __future__ import annotations
@@ -95,6 +99,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--methods", default="auto,pyin,crepe,praat")
+    ap.add_argument("--check-seed", type=int, default=2000, help="second set, ours only (0: none)")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     import soundfile as sf
@@ -155,7 +160,11 @@ def main() -> None:
     table = {
         m: {g: metrics([results[m]["per_clip"][c] for c in clips]) for g, clips in groups.items()} for m in methods
     }
-    md = render_markdown(table, results, methods, total_s, index, args)
+    check = None
+    if "auto" in methods and args.check_seed and args.check_seed != args.seed:
+        check = check_set(args.check_seed, quick=args.quick)
+        print(f"[pitch] check seed {args.check_seed}: {check['overall']}", flush=True)
+    md = render_markdown(table, results, methods, total_s, index, args, check)
     print(md)
     if not args.no_write:
         from _report import write_section
@@ -163,11 +172,36 @@ def main() -> None:
         write_section("pitch", md)
 
 
+def _groups(index: list) -> dict[str, list[str]]:
+    return {
+        "overall": [r["clip"] for r in index],
+        "synthetic, clean": [r["clip"] for r in index if r["condition"] == "clean"],
+        "synthetic, 10 dB pink noise": [r["clip"] for r in index if r["condition"] == "10dB"],
+        "synthetic soprano": [r["clip"] for r in index if r["voice"] == "soprano"],
+    }
+
+
+def check_set(seed: int, *, quick: bool) -> dict[str, dict[str, float]]:
+    """Our tracker on a second, independently seeded set (generated when missing)."""
+    import soundfile as sf
+
+    folder, index = load(quick=quick, seed=seed)
+    per_clip = {}
+    for r in index:
+        y, sr = sf.read(str(folder / f"{r['clip']}.wav"), dtype="float32")
+        t = np.load(folder / f"{r['clip']}.npz")
+        f0, v = run_method("auto", y, sr)
+        per_clip[r["clip"]] = score(f0, v, t["f0_hz"], t["scored"])
+    return {g: metrics([per_clip[c] for c in clips]) for g, clips in _groups(index).items()}
+
+
 def _f(v: float, nd: int = 3) -> str:
     return "—" if not np.isfinite(v) else f"{v:.{nd}f}"
 
 
-def render_markdown(table: dict, results: dict, methods: list[str], total_s: float, index: list, args) -> str:
+def render_markdown(
+    table: dict, results: dict, methods: list[str], total_s: float, index: list, args, check: dict | None = None
+) -> str:
     lines = [
         "## Pitch (f0)",
         "",
@@ -231,15 +265,44 @@ def render_markdown(table: dict, results: dict, methods: list[str], total_s: flo
             goals.append((">= 20x faster than pyin", r >= 20, f"{r:.0f}x"))
         lines += ["", "### Goals of the default tracker", "", "| goal | met | measured |", "|---|---|---|"]
         lines += [f"| {g} | {'yes' if ok else '**no**'} | {v} |" for g, ok, v in goals]
-        lines += [
-            "",
-            "Where we fall short: (1) at 10 dB the misses are soprano/alto notes the formant synthesiser renders "
-            "20-27 dB below the loudest notes (notes far above F1), i.e. local SNR near 0 dB: our voicing calls "
-            "them unvoiced rather than guess (every method loses RPA there); (2) within 10 c on clean singing "
-            "is limited by wide fast vibrato (up to +-80 c at 6.5 Hz): a 20 ms+ analysis window averages the "
-            "contour at its peaks; (3) VFA comes from the frame just after a note's release (formant ringing), "
-            "one frame per note end.",
-        ]
+        if check is not None:
+            c = check
+            lines += [
+                "",
+                f"Held-out check, our tracker on a second set (seed {args.check_seed}, same recipe): RPA "
+                f"{_f(c['overall']['rpa'])}, RPA at 10 dB {_f(c['synthetic, 10 dB pink noise']['rpa'])}, within "
+                f"10 c on clean singing {_f(c['synthetic, clean']['w10'])}, soprano octave errors "
+                f"{_f(100 * c['synthetic soprano']['oct'], 2)} %, VFA {_f(c['overall']['vfa'])} with VR "
+                f"{_f(c['overall']['vr'])}.",
+            ]
+        short = []
+        if not goals[1][1]:
+            short.append(
+                "RPA at 10 dB: the misses left are frames of soprano/alto notes that the formant synthesiser "
+                "renders 15-20 dB below the take's loudest, i.e. a local SNR near -5 dB. The voicing threshold "
+                "already follows the recording's noise floor and a third look searches high voices through a "
+                "steep high-pass, but for these frames the candidate at the true pitch is as aperiodic as the "
+                "noise alone (median aperiodicity 0.72-0.82 against 0.75 for noise-only frames, seed 2000): no "
+                "frame-level periodicity measure separates them."
+            )
+        if not goals[2][1]:
+            short.append(
+                "Within 10 c on clean singing: the truth is the synthesiser's source f0 including its jitter "
+                "(a new random value every 1.45 ms, 0.1-0.5 %, up to 9 c rms); a tracker that followed the "
+                "vibrato perfectly and ignored the jitter would score 0.94-0.96 here. On top, the formant "
+                "resonators delay the radiated f0 contour by 1-3 ms (group delay) against that source truth, "
+                "5-8 c at the zero crossings of a +-70 c / 6 Hz vibrato (on pure harmonic vibrato our contour "
+                "has no lag). A 10 ms analysis window gains about 0.01 on clean but loses about 0.04 within "
+                "10 c at 10 dB; per-frame windows chosen by SNR or by intersection of confidence intervals "
+                "were no better, so the window stays at two periods, at least 20 ms."
+            )
+        if not goals[4][1]:
+            short.append(
+                "VFA: what remains is the frame just after a note's release when the release falls in the "
+                "last 2-3 ms before a frame centre, and the reverb tail of the renders."
+            )
+        if short:
+            lines += ["", "Where we fall short: " + " ".join(f"({i + 1}) {t}" for i, t in enumerate(short))]
     lines += ["", "### Per condition (RPA / within 10 c / VR / VFA)", ""]
     groups = list(next(iter(table.values())).keys())
     lines.append("| condition | " + " | ".join(NAMES.get(m, m) for m in methods) + " |")

@@ -14,16 +14,38 @@ Three stages, all vectorised over frames or compiled with numba:
    lags a quarter-sample apart (windowed-sinc interpolated), which removes most of the parabola's
    bias.
 
+Three helpers shape the decoder's input (used by ``dawglib.pitch._track_auto``):
+
+- :func:`high_look` — the geometry and filter of a third candidate look for high voices: short
+  lags only, through a steep high-pass just below the lowest f0 searched there.
+- :func:`offset_drop_db` — how far the energy right after each frame's centre has dropped below the
+  last 5-45 ms (an offset detector: the YIN frame reaches back, so without it the frame after a
+  note's end still holds the note).
+- :func:`noise_floor_threshold` — the voicing threshold raised towards the aperiodicity that the
+  recording's own noise floor reaches, so faint notes in noise are not called unvoiced by a
+  threshold set for clean recordings.
+
 The same functions serve a streaming analyser: a block of samples is framed, passed through
 stages 1-3 with the previous block's decoder state, and emits frames.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from numba import njit
 
-__all__ = ["yin_candidates", "viterbi", "refine", "frame_signal"]
+__all__ = [
+    "yin_candidates",
+    "viterbi",
+    "refine",
+    "frame_signal",
+    "high_look",
+    "offset_drop_db",
+    "noise_floor_threshold",
+    "butter_highpass",
+]
 
 
 def frame_signal(x: np.ndarray, centres: np.ndarray, length: int) -> np.ndarray:
@@ -303,3 +325,139 @@ def refine(
                     est = est + s2 * h
         out[f] = est
     return out
+
+
+@lru_cache(maxsize=64)
+def _butter_highpass(order: int, cutoff_hz: float, sr: int) -> np.ndarray:
+    from scipy.signal import butter
+
+    return np.asarray(butter(order, cutoff_hz, btype="highpass", fs=sr, output="sos"))
+
+
+def butter_highpass(order: int, cutoff_hz: float, sr: int) -> np.ndarray:
+    """Second-order sections (shape (order // 2, 6)) of a Butterworth high-pass at ``cutoff_hz`` (Hz).
+
+    The design is cached: it costs more than analysing a short block.
+    """
+    return _butter_highpass(int(order), float(cutoff_hz), int(sr)).copy()
+
+
+def high_look(*, fmin_hz: float, fmax_hz: float, sr: int, min_lag: int, from_hz: float = 400.0) -> dict | None:
+    """Geometry of the high-voice candidate look, or None when the search range does not reach it.
+
+    Parameters
+    ----------
+    fmin_hz, fmax_hz : float
+        The tracker's search range (Hz).
+    sr : int
+        Working rate (Hz).
+    min_lag : int
+        The shortest lag searched (samples).
+    from_hz : float
+        Lowest f0 (Hz) of the look.
+
+    Returns
+    -------
+    dict or None
+        ``sos`` (4th-order Butterworth high-pass at 0.8 x the look's lowest f0, second-order
+        sections), ``max_lag``, ``window`` (samples, at least 10 ms) and ``frame_length`` (samples)
+        for :func:`frame_signal` / :func:`yin_candidates`.
+    """
+    if not fmax_hz > 1.5 * from_hz:
+        return None
+    f_lo = max(from_hz, fmin_hz)
+    max_lag = int(np.ceil(sr / f_lo)) + 1
+    if max_lag <= min_lag + 2:
+        return None
+    window = max(max_lag, int(0.01 * sr))
+    sos = butter_highpass(4, float(0.8 * f_lo), int(sr))
+    return {"sos": sos, "max_lag": max_lag, "window": window, "frame_length": window + max_lag + 2}
+
+
+def offset_drop_db(x: np.ndarray, centres: np.ndarray, period: np.ndarray, *, sr: int) -> np.ndarray:
+    """Drop (dB) of the energy just after each frame's centre below the loudest of the last 5-45 ms.
+
+    The energy of one window starting at the centre (2.5 ms or one period of the frame's most
+    periodic candidate, whichever is longer, so that a low voice's pulses do not make it flicker)
+    against the loudest window of the same length ending 5-45 ms earlier. A note that has ended by
+    the centre of a frame has dropped there, while the frame's difference-function window (which
+    reaches back) still holds the note.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (n,)
+    centres : np.ndarray of int, shape (F,)
+        Frame centres (samples of ``x``).
+    period : np.ndarray, shape (F,)
+        Period (samples) per frame; NaN where none.
+    sr : int
+        Rate of ``x`` (Hz).
+
+    Returns
+    -------
+    np.ndarray, shape (F,)
+        The drop in dB (negative when the energy rises).
+    """
+    w = np.maximum(int(0.0025 * sr), np.nan_to_num(period, nan=0.0)).astype(np.int64)
+    w = np.maximum(w, 1)
+    cs = np.concatenate([[0.0], np.cumsum(x * x)])
+    n = x.size
+
+    def energy(start: np.ndarray, length: np.ndarray) -> np.ndarray:
+        a = np.clip(start, 0, n)
+        b = np.clip(start + length, 0, n)
+        return (cs[b] - cs[a]) / length
+
+    post = energy(centres, w)
+    step = max(1, int(0.001 * sr))
+    offs = np.arange(int(0.005 * sr), int(0.045 * sr) + 1, step)
+    back = energy(centres[:, None] - offs[None, :] - w[:, None], w[:, None])
+    ref = back.max(axis=1)
+    return np.asarray(10.0 * np.log10(np.maximum(ref, 1e-20) / np.maximum(post, 1e-20)))
+
+
+def noise_floor_threshold(
+    ap: np.ndarray,
+    energy: np.ndarray,
+    ref: float,
+    *,
+    threshold: float,
+    share: float = 0.15,
+    pct: float = 10.0,
+    margin: float = 0.1,
+    max_threshold: float = 0.65,
+) -> float:
+    """The voicing threshold, raised towards the aperiodicity that the recording's own noise floor reaches.
+
+    The quietest ``share`` of the non-silent frames stand for the noise floor; the ``pct``-th
+    percentile of their best aperiodicity is how periodic the noise alone can look. A threshold
+    ``margin`` below that still rejects the noise while accepting faint notes that a fixed threshold
+    (set for clean recordings) calls unvoiced. Never below ``threshold`` nor above
+    ``max_threshold``; a recording without a noise floor (digital silence between notes, or no
+    pauses at all) keeps ``threshold``.
+
+    Parameters
+    ----------
+    ap : np.ndarray, shape (F, K)
+        Aperiodicity of each candidate (+inf where none).
+    energy : np.ndarray, shape (F,)
+        Frame energy (mean square).
+    ref : float
+        Reference energy (loud frames); frames below ``ref * 1e-9`` count as silent.
+    threshold : float
+        The clean-recording threshold (aperiodicity, 0..1).
+
+    Returns
+    -------
+    float
+        The threshold to use.
+    """
+    best = np.min(ap, axis=1) if ap.shape[1] else np.full(energy.size, np.inf)
+    live = energy > ref * 1e-9
+    n = int(live.sum())
+    if n < 20:
+        return float(threshold)
+    order = np.argsort(np.where(live, energy, np.inf))[: max(10, int(share * n))]
+    b = np.where(np.isfinite(best[order]), best[order], 1.0)
+    q = float(np.percentile(b, pct))
+    return float(np.clip(q - margin, threshold, max(threshold, max_threshold)))

@@ -14,7 +14,8 @@ peaks and attack refinement
 periodicity
     Autocorrelation of the envelope; a pulse strength per tempo averages the ACF at 1-4 periods.
     The metrical level is chosen among the relatives (x1/3 ... x3) of the strongest pulse with
-    evidence from the subdivision and tatum levels and the low band, plus a broad log-tempo prior.
+    evidence from the subdivision and tatum levels (straight, ternary and swung offbeats; see
+    ``_fold``) and the low band, plus a broad log-tempo prior.
 beats
     Dynamic programming (Ellis 2007) with the chosen period, then a half-period phase check on the
     low band; beat times are snapped to nearby refined onsets.
@@ -350,6 +351,10 @@ def tempo_evidence(
             elif k == 2:
                 # an eighth-note level too fast to be a beat is a tatum, however strong
                 support = max(support, min(r_k, 0.7) / 0.7)
+        # a swung offbeat (long-short eighths, late in the beat with nothing at 1/3) supports this level
+        # like a straight one; half weight, because the same window also catches the swung sixteenths
+        # of a level half as fast
+        support = max(support, 0.5 * min(sal[SWUNG], 0.7) / 0.7)
         meter[i] += 0.6 * support
         quarter = max(_peak(acf_full, L / 4), _peak(acf_full, L / 6))
         eighth = _peak(acf_full, L / 8) if L / 8 >= 6 else 0.0
@@ -375,15 +380,26 @@ def tempo_evidence(
     return TempoEvidence(bpm=cands_a[sel], score=score[sel], pulse=pulse_n[sel], prior=prior[sel], meter=meter[sel])
 
 
+SWUNG = 0  # key of the swung-offbeat salience in the dict returned by _fold (2: half, 3: thirds)
+
+
 def _fold(peaks: np.ndarray, height: np.ndarray, period: float, tol: float = 3.0) -> tuple[float, dict[int, float]]:
-    """Occupancy of the best beat phase and the salience of the half/third positions relative to it.
+    """Occupancy of the best beat phase and the salience of the subdivision positions relative to it.
 
     Peaks (frames, with heights) are folded modulo ``period``; the beat phase is the one with the
     largest summed height. Occupancy = share of the beats (between the first and last peak) that
-    have a peak within ``tol`` frames of the beat phase.
+    have a peak within ``tol`` frames of the beat phase. Saliences (relative to the beat phase):
+
+    - ``2``: the half position (a straight eighth of this beat);
+    - ``3``: the ternary grid, ``(min(a1, a2) + a2) / 2`` with ``a1``, ``a2`` at 1/3 and 2/3 of the beat.
+      Both thirds (triplets, 6/8) or the late one alone (shuffle: long-short) count; an onset at 1/3
+      alone (short-long) does not: it is 2/3 of a beat half as long, the swung offbeat of the level
+      twice as fast, and must not support this one;
+    - ``SWUNG`` (0): a swung offbeat, the strongest position at 0.58-0.72 of the beat (swing ratios
+      ~1.4:1 to 2.6:1) less the salience at 1/3.
     """
     if peaks.size < 4 or period < 2 * tol:
-        return 0.0, {2: 0.0, 3: 0.0}
+        return 0.0, {2: 0.0, 3: 0.0, SWUNG: 0.0}
     n_beats = max((peaks[-1] - peaks[0]) / period, 1.0)
     ph = np.mod(peaks, period)
     grid = np.arange(0.0, period, 1.0)
@@ -400,7 +416,9 @@ def _fold(peaks: np.ndarray, height: np.ndarray, period: float, tol: float = 3.0
         c = int(round(grid[j] + frac * period))
         return float(max(sal[(c + o) % grid.size] for o in (-1, 0, 1))) / top
 
-    return occ, {2: at(0.5), 3: 0.5 * (at(1 / 3) + at(2 / 3))}
+    a1, a2 = at(1 / 3), at(2 / 3)
+    late = max(at(frac) for frac in np.linspace(0.58, 0.72, 5))
+    return occ, {2: at(0.5), 3: 0.5 * (min(a1, a2) + a2), SWUNG: max(0.0, late - a1)}
 
 
 # --------------------------------------------------------------------------------------- beats

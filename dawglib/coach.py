@@ -381,7 +381,10 @@ def _coarse_lag_s(ref_roll: np.ndarray, take_midi: np.ndarray, *, max_s: float =
     xc = np.fft.irfft(np.fft.rfft(b, n) * np.conj(np.fft.rfft(a, n)), n)
     lags = np.concatenate([np.arange(0, n // 2), np.arange(-n // 2, 0)])
     ok = np.abs(lags) <= int(max_s / _HOP_S)
-    return float(lags[ok][np.argmax(xc[ok])] * _HOP_S)
+    lg, v = lags[ok], xc[ok]
+    best = lg[np.argmax(v)]
+    top = lg[(v >= v.max() - 0.5) & (np.abs(lg - best) <= 3)]  # the middle of a run of near-ties
+    return float(np.median(top) * _HOP_S)
 
 
 def analyze_take(

@@ -378,8 +378,9 @@ class LiveAnalyser:
             Mono float samples in ``[-1, 1]`` at ``sr`` (any ``n``, 0 included).
         start_sample : int or None
             Index of the block's first sample in the stream. When given, a gap (lost blocks) is
-            filled with silence (or restarts the analysis when longer than ``max_gap_fill_s``) and a
-            late or duplicate block is cut or skipped, each with a :class:`Message` notice.
+            filled with silence (or restarts the analysis when longer than ``max_gap_fill_s``), a late
+            or duplicate block is cut or skipped, and a jump back of more than ``max(max_gap_fill_s,
+            1)`` seconds restarts the analysis at the new position, each with a :class:`Message` notice.
             ``None``: the block follows the previous one.
 
         Returns
@@ -453,18 +454,27 @@ class LiveAnalyser:
             gap = start - expected
             ms = 1000.0 * gap / self.sr
             if gap <= self.max_gap_fill_s * self.sr:
-                events.append(Message(t, f"{ms:.0f} ms of audio lost; filled with silence", "dropped", "warning"))
+                text = f"{ms:.0f} ms of your audio got lost on the way; the gap counts as silence"
+                events.append(Message(t, text, "dropped", "warning"))
                 self._consume(np.zeros(gap), events)
             else:
-                events.append(Message(t, f"{ms / 1000:.1f} s of audio lost; analysis restarted", "dropped", "warning"))
+                text = f"{ms / 1000:.1f} s of your audio got lost on the way; the analysis restarted"
+                events.append(Message(t, text, "dropped", "warning"))
                 events.extend(self.flush())
                 self._start_segment(offset=start)
         elif start < expected:
             over = expected - start
+            if over > x.size and over > max(self.max_gap_fill_s, 1.0) * self.sr:
+                # far behind: the sender's sample clock restarted (or the previous position was bogus)
+                text = f"the audio jumped back {over / self.sr:.1f} s; the analysis restarted"
+                events.append(Message(t, text, "late", "warning"))
+                events.extend(self.flush())
+                self._start_segment(offset=start)
+                return x
             if over >= x.size:
-                events.append(Message(t, f"late or duplicate block at sample {start} skipped", "late", "info"))
+                events.append(Message(t, "a piece of audio arrived twice or too late and was skipped", "late", "info"))
                 return x[:0]
-            events.append(Message(t, f"block overlapped the previous one by {over} samples; cut", "late", "info"))
+            events.append(Message(t, f"{1000 * over / self.sr:.0f} ms of audio arrived twice; skipped", "late", "info"))
             x = x[over:]
         return x
 
@@ -525,7 +535,7 @@ class LiveAnalyser:
         return np.round(np.asarray(k) * self.hop_length * self.work_sr / self.sr).astype(np.int64)
 
     def _candidates(self, *, max_frame: int | None) -> None:
-        from ._pitch_core import frame_signal, yin_candidates
+        from ._pitch_core import frame_signal, offset_drop_db, yin_candidates
 
         x_end = self._x0 + self._x.size  # absolute index one past the last work sample
         # frames whose whole window and tail-energy window are in
@@ -552,6 +562,9 @@ class LiveAnalyser:
         bad = ~((f_cand >= self.fmin_hz * 0.97) & (f_cand <= self.fmax_hz * 1.03))
         ap = np.where(bad, np.inf, ap)
         conf_best = np.clip(1.0 - np.min(ap, axis=1), 0.0, 1.0)
+        # the energy just after each centre against the last 5-45 ms (note ends), as dawglib.pitch
+        p_best = period[np.arange(ks.size), np.argmin(ap, axis=1)]
+        off = np.clip((offset_drop_db(self._x, c, p_best, sr=self.work_sr) - 10.0) / 4.0, 0.0, 3.0)
         p_min = np.nanmin(np.where(np.isfinite(ap), period, np.inf), axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             octave_prior = np.nan_to_num(0.3 * np.log2(period / p_min[:, None]), nan=0.0)
@@ -570,7 +583,7 @@ class LiveAnalyser:
             es_db = 10.0 * np.log10(max(float(e_short[i]), 1e-20))
             self._e_hist.append(es_db)
             tail = float(np.clip((max(self._e_hist) - es_db - 18.0) / 6.0, 0.0, 3.0))
-            cost = 10.0 * ap[i] + octave_prior[i] + 3.0 * quiet + 3.0 * tail
+            cost = 10.0 * ap[i] + octave_prior[i] + 3.0 * quiet + 3.0 * tail + 3.0 * off[i]
             ok = np.isfinite(ap[i]) & (energy[i] > ref * 1e-9) & (energy[i] >= floor)
             self._pend_period.append(np.nan_to_num(period[i], nan=-1.0))
             self._pend_cost.append(np.where(ok, cost, np.inf))
@@ -746,11 +759,11 @@ class LiveAnalyser:
             ref = float(round(target)) if target is not None else float(self._note)
             cents = 100.0 * (recent - ref)
             if cents > self.tolerance_cents:
-                topic, text, severity = "sharp", f"sharp — bring it down ({cents:+.0f} c)", "warning"
+                topic, text, severity = "sharp", f"sharp — bring it down ({cents:+.0f} cents)", "warning"
             elif cents < -self.tolerance_cents:
-                topic, text, severity = "flat", f"flat — bring it up ({cents:+.0f} c)", "warning"
+                topic, text, severity = "flat", f"flat — bring it up ({cents:+.0f} cents)", "warning"
             elif not self._in_tune_said:
-                topic, text, severity = "in_tune", f"in tune — hold it ({cents:+.0f} c)", "success"
+                topic, text, severity = "in_tune", f"in tune — hold it ({cents:+.0f} cents)", "success"
                 self._in_tune_said = True
         if not topic:
             return

@@ -55,7 +55,7 @@ class LiveCoachPanel:
         self.reference.observe(lambda _: self.choose_reference(), names="value")
         intro = w.HTML(
             "<h3>Live coaching</h3><p>Press <b>Start microphone</b> and sing: the note, the cents "
-            f"(in tune within ±{tolerance_cents:g} c) and tips appear as you sing. Choose a melody to "
+            f"(in tune within ±{tolerance_cents:g} cents) and tips appear as you sing. Choose a melody to "
             "follow it from the moment you start.</p>"
         )
         self.widget = w.VBox([intro, w.HBox([self.reference, self.status]), self.mic])

@@ -10,10 +10,15 @@
 
 Our tracker (``method="auto"``) is a YIN-family estimator: the difference function of all frames at
 once via FFT at a 16 kHz working rate, up to five candidate periods per frame from the minima of its
-cumulative-mean-normalised form, one Viterbi pass over the candidates and an unvoiced state
-(aperiodicity, energy, cents-continuity and an octave-jump penalty), then a sub-sample refinement of
-the chosen period with a short window centred on each frame (two periods, at least 20 ms) on the
-raw difference function. See ``bench/pitch.py`` and ``docs/benchmarks.md`` for measured accuracy.
+cumulative-mean-normalised form (plus three from a look with the low end removed, and in a noisy
+recording two more at short lags through a steep high-pass for faint high voices), one Viterbi pass
+over the candidates and an unvoiced state (aperiodicity, energy, cents-continuity, an octave-jump
+penalty and an offset detector: the energy just after a frame's centre against the last 5-45 ms),
+then a sub-sample refinement of the chosen period with a short window centred on each frame (two
+periods, at least 20 ms) on the raw difference function. The voicing threshold is raised towards
+the aperiodicity that the recording's own noise floor reaches (its quietest frames), so faint notes
+in noise are kept while the noise alone stays unvoiced. See ``bench/pitch.py`` and
+``docs/benchmarks.md`` for measured accuracy.
 
 Examples
 --------
@@ -48,6 +53,13 @@ _HP2_HZ: float | None = 300.0
 
 #: Rate (Hz) at which the candidate search of ``method="auto"`` runs.
 WORK_SR = 16000
+
+#: High look (``method="auto"``): f0 from this (Hz) up searched again through a steep high-pass.
+_HIGH_LOOK_HZ = 400.0
+#: Offset detector: a drop (dB) of the energy just after a frame's centre below the last 5-45 ms.
+_OFFSET_DROP_DB = 10.0
+#: Voicing threshold from the noise floor: share of quietest frames, percentile, margin, cap.
+_NOISE_FLOOR = (0.15, 10.0, 0.1, 0.65)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -255,10 +267,11 @@ def _resample_fast(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
 
 
 def _highpass(x: np.ndarray, sr: int, cutoff_hz: float) -> np.ndarray:
-    from scipy.signal import butter, sosfilt
+    from scipy.signal import sosfilt
 
-    sos = butter(2, cutoff_hz, btype="highpass", fs=sr, output="sos")
-    return np.asarray(sosfilt(sos, x))
+    from ._pitch_core import butter_highpass
+
+    return np.asarray(sosfilt(butter_highpass(2, float(cutoff_hz), int(sr)), x))
 
 
 def _tail_penalty(x: np.ndarray, centres: np.ndarray, sr: int, *, window_s: float = 0.008) -> np.ndarray:
@@ -288,7 +301,15 @@ def _track_auto(
     n_candidates: int = 5,
     _debug: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from ._pitch_core import frame_signal, refine, viterbi, yin_candidates
+    from ._pitch_core import (
+        frame_signal,
+        high_look,
+        noise_floor_threshold,
+        offset_drop_db,
+        refine,
+        viterbi,
+        yin_candidates,
+    )
 
     n_frames = _grid(y.size, hop_length)
     work_sr = sr if sr <= WORK_SR else max(WORK_SR, int(np.ceil(4.2 * fmax_hz / 1000.0)) * 1000)
@@ -314,11 +335,31 @@ def _track_auto(
     f_cand = work_sr / period
     bad = ~((f_cand >= fmin_hz * 0.97) & (f_cand <= fmax_hz * 1.03))
     ap = np.where(bad, np.inf, ap)
-    # emission costs (units: aperiodicity / 0.1)
     ref = float(np.percentile(energy, 99)) if energy.size else 0.0
-    conf_best = np.clip(1.0 - np.min(ap, axis=1), 0.0, 1.0) if ap.shape[1] else np.zeros(n_frames)
     if ref <= 1e-12:
         return np.full(n_frames, np.nan), np.zeros(n_frames, bool), np.zeros(n_frames)
+    # voicing threshold from the noise floor: as periodic as the noise alone looks, minus a margin
+    share, pct, margin, cap = _NOISE_FLOOR
+    thr = noise_floor_threshold(
+        ap, energy, ref, threshold=threshold, share=share, pct=pct, margin=margin, max_threshold=cap
+    )
+    high = high_look(fmin_hz=fmin_hz, fmax_hz=fmax_hz, sr=work_sr, min_lag=min_lag, from_hz=_HIGH_LOOK_HZ)
+    if high is not None and thr > threshold:
+        # a noisy recording: a third look at short lags only, through a steep high-pass just below
+        # the lowest f0 it searches (the band where a faint high note can still beat low-frequency noise)
+        from scipy.signal import sosfilt
+
+        frames3 = frame_signal(np.asarray(sosfilt(high["sos"], x)), centres, high["frame_length"])
+        p3, a3, _ = yin_candidates(
+            frames3, window=high["window"], min_lag=min_lag, max_lag=high["max_lag"], n_candidates=2
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f3 = work_sr / p3
+        a3 = np.where((f3 >= fmin_hz * 0.97) & (f3 <= fmax_hz * 1.03), a3 + 0.05, np.inf)
+        period = np.concatenate([period, p3], axis=1)
+        ap = np.concatenate([ap, a3], axis=1)
+    # emission costs (units: aperiodicity / 0.1)
+    conf_best = np.clip(1.0 - np.min(ap, axis=1), 0.0, 1.0) if ap.shape[1] else np.zeros(n_frames)
     with np.errstate(divide="ignore"):
         e_db = 10.0 * np.log10(np.maximum(energy, 1e-20) / ref)
     quiet = np.clip((-38.0 - e_db) / 4.0, 0.0, 5.0)  # 0 above -38 dB re the loudest frames, grows below
@@ -328,8 +369,14 @@ def _track_auto(
     # frame-centred short-time energy against its neighbourhood: release tails and ramps
     tail = _tail_penalty(x, centres, work_sr)
     cost_v = 10.0 * ap + np.nan_to_num(octave_prior, nan=0.0) + 3.0 * quiet[:, None] + 3.0 * tail[:, None]
+    # the energy just after the centre against the last 5-45 ms: a note that has ended by the centre
+    best_col = np.argmin(ap, axis=1) if ap.shape[1] else np.zeros(n_frames, np.int64)
+    p_best = period[np.arange(n_frames), best_col]
+    drop = offset_drop_db(x, centres, p_best, sr=work_sr)
+    off = np.clip((drop - _OFFSET_DROP_DB) / 4.0, 0.0, 3.0)
+    cost_v = cost_v + 3.0 * off[:, None]
     cost_v = np.where(np.isfinite(ap) & (energy[:, None] > ref * 1e-9), cost_v, np.inf)
-    cost_u = np.full(n_frames, 10.0 * threshold)
+    cost_u = np.full(n_frames, 10.0 * thr)
     path = viterbi(
         np.nan_to_num(period, nan=-1.0),
         np.ascontiguousarray(cost_v),
@@ -434,7 +481,8 @@ def track(
         torch device for crepe; default ``"cuda"`` when available, else ``"cpu"``.
     threshold : float
         Aperiodicity (0..1) above which a frame tends to unvoiced (``method="auto"`` only);
-        larger is more permissive.
+        larger is more permissive. In a recording with a noise floor it is raised (up to 0.65)
+        to just below the aperiodicity the noise alone reaches.
 
     Returns
     -------

@@ -9,8 +9,10 @@ Onsets
 Tempo
     :func:`tempo_candidates` scores tempi from the autocorrelation of the envelope (a pulse must
     recur at 1-4 periods). The metrical level is chosen among the relatives of the strongest pulse
-    by evidence: a weaker subdivision (half or third of the beat) supports a level, an equally strong
-    one means the beat is faster, a steady pulse at 1/8 of the beat means it is slower; a broad
+    by evidence: a weaker subdivision (half or third of the beat, or a swung offbeat late in the beat)
+    supports a level, an equally strong one means the beat is faster, a steady pulse at 1/8 of the
+    beat means it is slower; an onset at 1/3 of the beat alone is not a triplet subdivision (it is
+    the swung offbeat of the level twice as fast: 'ding ding-a ding' is not a half-note beat); a broad
     log-tempo prior (centred on 110 BPM, sigma one octave) only breaks near-ties.
 Beats
     :func:`beats` runs dynamic programming (Ellis 2007) on the full + low-band envelope with the

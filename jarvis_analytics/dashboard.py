@@ -9,6 +9,11 @@ Time reference: the dashboard shows the store **as of its last event** (:func:`d
 store from last month and a live store fed by ``jarvis monitor`` both show full windows; the page
 says the as-of time and its age.
 
+First render: the app computes the health tiles, alerts and as-of line before it sends the page and
+fills the charts right after (:func:`chart_data`); :class:`ResultMemo` shares the results between
+the sessions of one server (keyed by snapshot, so a second visitor pays no query), and keeps the
+anomalies and the forecast, which depend on whole hours only, until the hour changes.
+
 Live refresh: :class:`LiveReader` reopens the newest snapshot the writer published (never the file
 the writer holds) only when it changed; :class:`UptimeCache` keeps the 30-day uptime cheap to
 refresh (time-weighted uptime is additive over adjacent windows, so the whole hours in the middle are
@@ -22,8 +27,10 @@ import datetime as dt
 import json
 import os
 import re
+import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +58,9 @@ __all__ = [
     "CostView",
     "sessions_daily",
     "users_view",
+    "ChartData",
+    "ResultMemo",
+    "chart_data",
     "alerts_view",
     "live_state",
     "ops_answer",
@@ -560,6 +570,189 @@ def users_view(con: duckdb.DuckDBPyConnection, *, since: Any, until: Any) -> tup
         "sessions": int(daily["sessions"].sum()) if len(daily) else 0,
     }
     return daily[["day", "dau", "wau", "new_users", "sessions"]], tiles
+
+
+# -- everything the charts show, memoised per snapshot ------------------------------------------
+
+
+class ResultMemo:
+    """A small memo of dashboard results shared by the sessions of one server.
+
+    Keys name what a result depends on: the snapshot generation (:attr:`LiveReader.opened`) for
+    results exact to a snapshot, or the last whole hour for the anomalies and the forecast (which
+    read whole hours only; ``ttl_s`` bounds how long late-ingested old events stay unseen).
+    Least recently used entries are dropped beyond ``max_entries``.
+
+    Parameters
+    ----------
+    max_entries : int
+        Entries kept.
+    clock : callable
+        Monotonic seconds (injected in tests).
+
+    Examples
+    --------
+    >>> memo = ResultMemo(max_entries=2)
+    >>> calls = []
+    >>> memo.get(("x", 1), lambda: calls.append(1) or 42), memo.get(("x", 1), lambda: calls.append(1) or 0)
+    (42, 42)
+    >>> len(calls), memo.hits, memo.misses
+    (1, 1, 1)
+    """
+
+    def __init__(self, *, max_entries: int = 64, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_entries = int(max_entries)
+        self.clock = clock
+        self._data: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable, compute: Callable[[], Any], *, ttl_s: float | None = None) -> Any:
+        """The memoised result for ``key``, computing it when missing or older than ``ttl_s``."""
+        with self._lock:
+            got = self._data.get(key)
+            if got is not None and (ttl_s is None or self.clock() - got[0] <= ttl_s):
+                self._data.move_to_end(key)
+                self.hits += 1
+                return got[1]
+        value = compute()  # outside the lock: two sessions may compute the same key once each
+        with self._lock:
+            self.misses += 1
+            self._data[key] = (self.clock(), value)
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        """Forget every result."""
+        with self._lock:
+            self._data.clear()
+
+
+@dataclasses.dataclass(frozen=True)
+class ChartData:
+    """What the charts of one time range show, from one snapshot.
+
+    Attributes
+    ----------
+    range_label : str
+        A key of :data:`RANGES`.
+    since, until : datetime
+        The window (UTC).
+    step : {'minute', 'hour'}
+        The traffic charts' bucket.
+    traffic : DataFrame
+        :func:`traffic`.
+    marks : DataFrame
+        :func:`anomaly_marks`.
+    history : Series
+        Requests per hour behind the forecast (:func:`request_forecast`).
+    forecast : DataFrame
+        ``mean, lower, upper`` for the next 24 h (:func:`request_forecast`).
+    costs : CostView
+        :func:`cost_view`.
+    users_daily : DataFrame
+        :func:`users_view` (per day).
+    users_tiles : dict
+        :func:`users_view` (the tiles' numbers).
+    """
+
+    range_label: str
+    since: dt.datetime
+    until: dt.datetime
+    step: str
+    traffic: pd.DataFrame
+    marks: pd.DataFrame
+    history: pd.Series
+    forecast: pd.DataFrame
+    costs: CostView
+    users_daily: pd.DataFrame
+    users_tiles: dict[str, int]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The traffic frame."""
+        return self.traffic
+
+
+#: how long the hour-keyed anomalies and forecast may miss late-ingested old events (seconds)
+HOURLY_TTL_S = 300.0
+
+
+def chart_data(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    range_label: str,
+    until: Any,
+    by: str = "provider",
+    budget_usd: float,
+    memo: ResultMemo | None = None,
+    generation: Hashable = None,
+) -> ChartData:
+    """Everything the charts show for one time range.
+
+    Calls :func:`traffic`, :func:`anomaly_marks`, :func:`request_forecast`, :func:`cost_view` and
+    :func:`users_view` for the window ``[until - RANGES[range_label], until)``.
+
+    Parameters
+    ----------
+    con : DuckDB connection
+    range_label : str
+        A key of :data:`RANGES`; the window ends at ``until``.
+    until : datetime
+        The as-of time (:func:`data_end`).
+    by : {'provider', 'model'}
+        The cost split.
+    budget_usd : float
+        The monthly budget line.
+    memo : ResultMemo or None
+        Shared results; None computes everything.
+    generation : hashable
+        Identifies the snapshot ``con`` reads (:attr:`LiveReader.opened`); with a ``memo``, results
+        exact to a snapshot are keyed by it. The anomalies and forecast are keyed by the last whole
+        hour before ``until`` (they read whole hours only) and kept for at most :data:`HOURLY_TTL_S`.
+
+    Returns
+    -------
+    data : ChartData
+
+    Examples
+    --------
+    >>> from jarvis_analytics.store import Store
+    >>> con = Store().con
+    >>> chart_data(con, range_label="24 h", until=data_end(con), budget_usd=200.0).traffic.empty
+    True
+    """
+    since, u = window_for(range_label, until=until)
+    hour = pd.Timestamp(u).floor("h").to_pydatetime()
+
+    def get(key: tuple[Any, ...], compute: Callable[[], Any], *, hourly: bool = False) -> Any:
+        if memo is None:
+            return compute()
+        if hourly:
+            return memo.get((*key, hour, range_label), compute, ttl_s=HOURLY_TTL_S)
+        return memo.get((*key, generation, u, range_label), compute)
+
+    step, frame = get(("traffic",), lambda: traffic(con, since=since, until=u))
+    marks = get(("marks",), lambda: anomaly_marks(con, since=since, until=u), hourly=True)
+    hist, fc = get(("forecast",), lambda: request_forecast(con, until=u), hourly=True)
+    view = get(("costs", by), lambda: cost_view(con, since=since, until=u, by=by, budget_usd=budget_usd))
+    view = dataclasses.replace(view, budget_usd=float(budget_usd))
+    daily, tiles = get(("users",), lambda: users_view(con, since=since, until=u))
+    return ChartData(
+        range_label=range_label,
+        since=since,
+        until=u,
+        step=step,
+        traffic=frame,
+        marks=marks,
+        history=hist,
+        forecast=fc,
+        costs=view,
+        users_daily=daily,
+        users_tiles=tiles,
+    )
 
 
 # -- alerts -------------------------------------------------------------------------------------

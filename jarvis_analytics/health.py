@@ -8,6 +8,12 @@ service is stored as ``degraded`` with ``pending (k/n): reason`` in ``detail``, 
 downtime only from the moment a service is declared down). On ``down`` the
 :class:`~jarvis_analytics.restart.RestartPolicy` acts, if the service has a restart command.
 
+After every round the monitor evaluates its alert rules and LLM budgets
+(:class:`~jarvis_analytics.alerts.RuleEngine`, ``for:`` durations kept across rounds) over the
+store it owns, and stores deduplicated alerts. Maintenance windows (``[[maintenance]]`` in
+``services.toml``) silence every alert about the services they cover and pause their restarts;
+checks are still recorded.
+
 The clock, the sleep and the check function are injected (tests drive them with a fake clock).
 """
 
@@ -28,6 +34,7 @@ from typing import Any
 
 import pandas as pd
 
+from .alerts import DEFAULT_RULES, AlertRule, Budget, MaintenanceWindow
 from .exceptions import JarvisError
 
 __all__ = [
@@ -80,7 +87,11 @@ class ServiceConfig:
 
 @dataclasses.dataclass(frozen=True)
 class MonitorConfig:
-    """The monitor's settings and its services."""
+    """The monitor's settings, its services, alert rules, LLM budgets and maintenance windows.
+
+    ``rules`` default to none when the config is built in code; :func:`load_config` adds the
+    built-in :data:`jarvis_analytics.alerts.DEFAULT_RULES` unless ``[alerts] default_rules = false``.
+    """
 
     services: tuple[ServiceConfig, ...]
     interval_s: float = 30.0
@@ -88,6 +99,58 @@ class MonitorConfig:
     restart_window_s: float = 300.0
     cooldown_s: float = 60.0
     verify_after_s: float = 10.0
+    rules: tuple[AlertRule, ...] = ()
+    budgets: tuple[Budget, ...] = ()
+    maintenance: tuple[MaintenanceWindow, ...] = ()
+
+
+def _utc_time(value: Any, *, where: str) -> dt.datetime:
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise JarvisError(
+                f"{where}: cannot read {value!r} as an ISO 8601 time (e.g. 2026-12-01T02:00:00Z)"
+            ) from exc
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    raise JarvisError(f"{where}: expected a date-time (e.g. 2026-12-01T02:00:00Z), got {value!r}")
+
+
+def _entries(raw: dict[str, Any], table: str, cls: type, *, required: tuple[str, ...]) -> list[dict[str, Any]]:
+    fields = {f.name for f in dataclasses.fields(cls)}
+    out = []
+    for i, entry in enumerate(raw.get(table, []), start=1):
+        where = f"[[{table}]] #{i} ({entry.get('name', '?')})"
+        unknown = set(entry) - fields
+        if unknown:
+            raise JarvisError(f"{where}: unknown keys {sorted(unknown)}; expected {sorted(fields)}")
+        missing = [k for k in required if k not in entry]
+        if missing:
+            raise JarvisError(f"{where}: missing {missing}")
+        if isinstance(entry.get("services"), list):
+            entry = {**entry, "services": tuple(entry["services"])}
+        out.append(entry)
+    return out
+
+
+def _alert_config(raw: dict[str, Any]) -> dict[str, Any]:
+    alerts = raw.get("alerts", {})
+    unknown = set(alerts) - {"default_rules"}
+    if unknown:
+        raise JarvisError(f"[alerts]: unknown keys {sorted(unknown)}; expected ['default_rules']")
+    custom = [AlertRule(**e) for e in _entries(raw, "rule", AlertRule, required=("name", "metric", "op", "threshold"))]
+    names = {r.name for r in custom}
+    defaults = [r for r in DEFAULT_RULES if r.name not in names] if alerts.get("default_rules", True) else []
+    budgets = [Budget(**e) for e in _entries(raw, "budget", Budget, required=("name", "limit_usd"))]
+    windows = []
+    for i, e in enumerate(_entries(raw, "maintenance", MaintenanceWindow, required=("start", "end")), start=1):
+        where = f"[[maintenance]] #{i}"
+        start, end = _utc_time(e["start"], where=where), _utc_time(e["end"], where=where)
+        if end <= start:
+            raise JarvisError(f"{where}: end {end.isoformat()} is not after start {start.isoformat()}")
+        windows.append(MaintenanceWindow(start, end, e.get("services")))
+    return {"rules": tuple(defaults + custom), "budgets": tuple(budgets), "maintenance": tuple(windows)}
 
 
 def load_config(path: str | Path | None = None) -> MonitorConfig:
@@ -122,7 +185,10 @@ def load_config(path: str | Path | None = None) -> MonitorConfig:
             entry = {**entry, "restart": tuple(entry["restart"])}
         services.append(ServiceConfig(**entry))
     mon = raw.get("monitor", {})
-    return MonitorConfig(services=tuple(services), **mon)
+    known = {f.name for f in dataclasses.fields(MonitorConfig)} - {"services", "rules", "budgets", "maintenance"}
+    if set(mon) - known:
+        raise JarvisError(f"[monitor]: unknown keys {sorted(set(mon) - known)}; expected {sorted(known)}")
+    return MonitorConfig(services=tuple(services), **mon, **_alert_config(raw))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -269,7 +335,7 @@ class Monitor:
         checker: Callable[[ServiceConfig], CheckResult] = run_check,
         runner: Callable[[list[str]], int] | None = None,
     ) -> None:
-        from .alerts import AlertManager
+        from .alerts import AlertManager, RuleEngine
         from .restart import RestartPolicy
 
         self.config = config
@@ -278,7 +344,9 @@ class Monitor:
         self.sleep = sleep
         self.checker = checker
         self.states: dict[str, ServiceState] = {s.name: ServiceState() for s in config.services}
-        self.alerts = AlertManager(store=store, clock=clock)
+        self.alerts = AlertManager(store=store, clock=clock, maintenance=config.maintenance)
+        self.engine = RuleEngine(self.alerts, rules=config.rules, budgets=config.budgets)
+        self.fired: list[str] = []
         self.policy = RestartPolicy(
             max_restarts=config.max_restarts,
             window_s=config.restart_window_s,
@@ -316,16 +384,19 @@ class Monitor:
             ),
         )
         if new.status == "down":
-            svc = next(s for s in self.config.services if s.name == name)
-            self.alerts.fire(
-                rule="service_down",
-                severity="critical" if svc.critical else "warning",
-                subject=name,
-                message=f"{name} is down: {new.detail}",
-            )
+            self._alert_down(name, new)
         elif new.status in ("up", "degraded") and old.status in ("down", "pending"):
             self.alerts.resolve(rule="service_down", subject=name)
             self.alerts.resolve(rule="human_needed", subject=name)
+
+    def _alert_down(self, name: str, state: ServiceState) -> None:
+        svc = next(s for s in self.config.services if s.name == name)
+        self.alerts.fire(
+            rule="service_down",
+            severity="critical" if svc.critical else "warning",
+            subject=name,
+            message=f"{name} is down: {state.detail}",
+        )
 
     def check_service(self, svc: ServiceConfig) -> ServiceState:
         """Probe one service, update its state, record the check and a flip if the status changed."""
@@ -336,14 +407,31 @@ class Monitor:
         self.states[svc.name] = new
         self._record_check(svc, result, new, now)
         self._flip(svc.name, old, new, now)
-        if new.status == "down" and svc.restart:
+        if new.status == "down" and old.status == "down":
+            # still down: a no-op while the alert fires (dedup), the alert that a maintenance window
+            # held back once the window is over
+            self._alert_down(svc.name, new)
+        if new.status == "down" and svc.restart and not self.in_maintenance(svc.name, now):
             self.policy.on_down(svc, monitor=self)
         return self.states[svc.name]
 
+    def in_maintenance(self, name: str, now: dt.datetime) -> bool:
+        """True if a maintenance window covers service ``name`` at ``now`` (no alerts, no restarts)."""
+        return any(w.covers(name, now) for w in self.config.maintenance)
+
+    def evaluate_alerts(self) -> list[str]:
+        """Evaluate the alert rules and LLM budgets once over the store; returns the keys that fired now."""
+        if not self.engine.rules and not self.engine.budgets:
+            return []
+        fired = self.engine.evaluate(self.store.cursor(), now=self.clock())
+        self.fired += fired
+        return fired
+
     def run_round(self) -> str:
-        """Check every service once; returns the aggregate status."""
+        """Check every service once, then evaluate the alert rules and budgets; returns the aggregate status."""
         for svc in self.config.services:
             self.check_service(svc)
+        self.evaluate_alerts()
         self._last_round = self.clock()
         return self.status()
 
@@ -376,6 +464,8 @@ def run_monitor(config: MonitorConfig, *, db: str | Path, once: bool = False) ->
             status = monitor.run_round()
         for name, state in monitor.states.items():
             print(f"{name:16s} {state.status:9s} {state.detail}")
+        for key in monitor.fired:
+            print(f"alert fired: {key}")
         print(f"platform: {status}")
         return {"healthy": 0, "degraded": 1, "down": 2}[status]
     stop = threading.Event()

@@ -3,10 +3,13 @@
 Every file is ingested in one transaction, at most once: its SHA-256 (or a key the caller gives,
 e.g. a spool file's unique name) is recorded in ``ingested_files`` in the same transaction as its
 rows, so ingesting a file twice adds nothing and a crash mid-file leaves nothing half-written.
-Rows are validated in DuckDB (``TRY_CAST`` per column, required columns, allowed values,
-non-negative amounts); a row that fails goes to the ``quarantine`` table with its file, line and
-reason and the good rows are stored — a malformed row is never dropped silently and never aborts
-the others. The bulk path is Arrow -> DuckDB ``INSERT ... SELECT`` (no ``executemany``).
+Rows are validated in DuckDB by SQL predicates (castable to the column's type, required columns
+present, allowed values, non-negative amounts): the good rows go in with one ``INSERT ... SELECT
+... WHERE <predicates>``, and a row that fails goes to the ``quarantine`` table (selected by the
+negation of the same predicates) with its file, line and reasons — a malformed row is never
+dropped silently and never aborts the others. Parquet files are scanned by DuckDB itself
+(``read_parquet``, parallel, no Arrow copy); a column that already has the schema's type costs no
+cast and no check. No ``executemany`` anywhere.
 
 Line numbers: JSON Lines and CSV report the physical line (a CSV header is line 1); Parquet
 reports the 1-based row number.
@@ -14,6 +17,8 @@ reports the 1-based row number.
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -22,6 +27,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -29,7 +35,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .exceptions import IngestError
-from .schema import ENUM_VALUES, EVENT_COLUMNS, NONNEGATIVE_COLUMNS, REQUIRED_COLUMNS
+from .schema import ENUM_VALUES, EVENT_COLUMNS, NONNEGATIVE_COLUMNS, REQUIRED_COLUMNS, summary_parts
 from .store import Store
 
 __all__ = ["FileReport", "IngestReport", "ingest_paths", "ingest_file", "ingest_table", "iter_input_files"]
@@ -120,52 +126,108 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _stage_sql(event_type: str, present: Sequence[str], src: str) -> str:
-    sel, reasons = [], []
+_DUCK_TYPE_NAMES = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}
+
+
+def _checks(event_type: str, types: dict[str, str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Typed select expressions and the validation rules of one event type over a source's columns.
+
+    Parameters
+    ----------
+    event_type : str
+    types : dict
+        Source column -> DuckDB type (``DESCRIBE``), event columns only.
+
+    Returns
+    -------
+    select : list of str
+        ``<typed expression> AS <column>`` in schema order. A source column that already has the
+        schema's type is used as is (no cast, no castability check: a typed Parquet file costs no
+        per-row parsing); others are ``TRY_CAST``; absent columns are typed NULLs.
+    rules : list of (ok, reason)
+        ``ok`` is a boolean SQL expression that is never NULL; ``reason`` the quarantine message
+        (a string expression) for rows where ``ok`` is false. A row is stored iff every ``ok``
+        holds; the bad rows are selected by the negation of the same predicates.
+    """
+    select: list[str] = []
+    rules: list[tuple[str, str]] = []
     required = REQUIRED_COLUMNS[event_type]
     for col, typ in EVENT_COLUMNS[event_type]:
-        if col in present:
+        if col in types:
             q = _q(col)
-            cast = f"TRY_CAST({q} AS {typ})"
-            reasons.append(
-                f"CASE WHEN {q} IS NOT NULL AND {cast} IS NULL THEN "
-                f"'{col}: cannot read ' || left(CAST({q} AS VARCHAR), 40) || ' as {typ}' END"
-            )
+            if types[col].upper() == _DUCK_TYPE_NAMES.get(typ, typ):
+                cast = q
+            else:
+                cast = f"TRY_CAST({q} AS {typ})"
+                if typ != "VARCHAR":
+                    rules.append(
+                        (
+                            f"({q} IS NULL OR {cast} IS NOT NULL)",
+                            f"'{col}: cannot read ' || left(CAST({q} AS VARCHAR), 40) || ' as {typ}'",
+                        )
+                    )
             if col in required:
-                reasons.append(f"CASE WHEN {q} IS NULL THEN '{col}: missing' END")
+                rules.append((f"({q} IS NOT NULL)", f"'{col}: missing'"))
+            allowed_values = ENUM_VALUES.get(event_type, {}).get(col)
+            if allowed_values:
+                allowed = ", ".join(f"'{v}'" for v in allowed_values)
+                rules.append(
+                    (
+                        f"({cast} IS NULL OR {cast} IN ({allowed}))",
+                        f"'{col}: ' || {cast} || ' is not one of {'/'.join(allowed_values)}'",
+                    )
+                )
+            if col in NONNEGATIVE_COLUMNS.get(event_type, ()):
+                rules.append(
+                    (f"({cast} IS NULL OR {cast} >= 0)", f"'{col}: negative (' || CAST({cast} AS VARCHAR) || ')'")
+                )
         else:
             cast = f"CAST(NULL AS {typ})"
             if col in required:
-                reasons.append(f"'{col}: missing (no such column)'")
-        for_enum = ENUM_VALUES.get(event_type, {}).get(col)
-        if for_enum and col in present:
-            allowed = ", ".join(f"'{v}'" for v in for_enum)
-            reasons.append(
-                f"CASE WHEN {cast} NOT IN ({allowed}) THEN "
-                f"'{col}: ' || {cast} || ' is not one of {'/'.join(for_enum)}' END"
-            )
-        if col in NONNEGATIVE_COLUMNS.get(event_type, ()) and col in present:
-            reasons.append(f"CASE WHEN {cast} < 0 THEN '{col}: negative (' || CAST({cast} AS VARCHAR) || ')' END")
-        sel.append(f"{cast} AS {col}")
-    reason = f"NULLIF(concat_ws('; ', {', '.join(reasons)}), '')" if reasons else "CAST(NULL AS VARCHAR)"
-    return f"SELECT _line, {', '.join(sel)}, {reason} AS _reason FROM {src}"
+                rules.append(("false", f"'{col}: missing (no such column)'"))
+        select.append(f"{cast} AS {col}")
+    return select, rules
 
 
-def ingest_table(store: Store, table: pa.Table | str, event_type: str, *, source: str) -> tuple[int, int, list[str]]:
+def _aggregate_apart(event_type: str, relation: str) -> dict[str, pa.Table]:
+    """The batch's summary aggregates on a separate in-memory connection (one thread, no store)."""
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET threads = 1")
+        return {part.table: con.sql(part.aggregate).to_arrow_table() for part in summary_parts(event_type, relation)}
+    finally:
+        con.close()
+
+
+def ingest_table(
+    store: Store, table: pa.Table | str, event_type: str, *, source: str, scan: str | None = None
+) -> tuple[int, int, list[str]]:
     """Validate and insert one table of one event type; call inside ``store.transaction()``.
+
+    The good rows go in with one ``INSERT ... SELECT ... WHERE <rules>`` (and the summary merges
+    over the same relation); the bad ones are selected by ``WHERE NOT <rules>`` and stored in
+    ``quarantine`` with their line and reasons. Everything runs vectorised inside DuckDB; nothing is
+    copied through Python.
 
     Parameters
     ----------
     store : Store
         The writer.
     table : pyarrow.Table or str
-        Event columns (any types; values are ``TRY_CAST`` to the schema) and an int ``_line``
-        column; an optional ``_raw`` string column is what the quarantine keeps of a bad row.
-        A string names a relation (view) already defined on the writer's connection.
+        Event columns (any types; values are ``TRY_CAST`` to the schema unless they already have
+        its types) and an int ``_line`` column; an optional ``_raw`` string column is what the
+        quarantine keeps of a bad row. A string names a relation (view) already defined on the
+        writer's connection.
     event_type : str
         One of :data:`jarvis_analytics.schema.EVENT_COLUMNS`.
     source : str
         File name stored with quarantined rows.
+    scan : str or None
+        The same rows as a table function a fresh connection can read (``read_parquet('f')``).
+        When given and every column already has the schema's type, the summary aggregates are
+        computed on a second connection, on another core, while the writer inserts the raw rows;
+        they are merged in the same transaction.
 
     Returns
     -------
@@ -176,42 +238,57 @@ def ingest_table(store: Store, table: pa.Table | str, event_type: str, *, source
     con = store.con
     if isinstance(table, str):
         src = table
-        names = [r[0] for r in con.execute(f"DESCRIBE {src}").fetchall()]
     else:
         src = "_ingest_src"
-        names = table.column_names
         con.register(src, table)
-    present = [c for c in names if not c.startswith("_")]
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS {_stage_sql(event_type, present, src)}")
-        cols = ", ".join(c for c, _ in EVENT_COLUMNS[event_type])
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _good AS SELECT {cols} FROM _stage WHERE _reason IS NULL")
-        store.insert_relation(event_type, "_good")
-        row = con.execute("SELECT count(*) FILTER (WHERE _reason IS NULL), count(*) FROM _stage").fetchone()
-        stored, total = (int(row[0]), int(row[1])) if row else (0, 0)
+        described = {r[0]: r[1] for r in con.execute(f"DESCRIBE {src}").fetchall()}
+        names = list(described)
+        event_cols = {c for c, _ in EVENT_COLUMNS[event_type]}
+        types = {c: t for c, t in described.items() if c in event_cols}
+        select, rules = _checks(event_type, types)
+        ok = " AND ".join(f"{r}" for r, _ in rules) if rules else "true"
+        good = f"SELECT {', '.join(select)} FROM {src} WHERE {ok}"
+        total_row = con.execute(f"SELECT count(*) FROM {src}").fetchone()
+        total = int(total_row[0]) if total_row else 0
+        typed = all(not e.startswith("TRY_CAST") for e in select)
+        if typed and scan is not None:
+            # typed Parquet: the writer inserts while a second connection aggregates the summaries
+            apart = f"(SELECT {', '.join(select)} FROM {scan} WHERE {ok})"
+            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+                future = pool.submit(_aggregate_apart, event_type, apart)
+                stored = store.insert_relation(event_type, f"({good})", partials=future.result)
+        elif typed:
+            # every column already has the schema's type: the summaries re-scan the source (cheap)
+            # rather than paying for a materialised copy
+            stored = store.insert_relation(event_type, f"({good})")
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _good AS {good}")
+            stored = store.insert_relation(event_type, "_good")
+            con.execute("DROP TABLE _good")
         bad = total - stored
         problems: list[str] = []
         if bad:
             if "_raw" in names:
-                raw = "src._raw"
+                raw = "_raw"
             else:
-                raw = "CAST(struct_pack(" + ", ".join(f"{_q(c)} := src.{_q(c)}" for c in present) + ") AS VARCHAR)"
+                present = [c for c in names if not c.startswith("_")]
+                raw = "CAST(struct_pack(" + ", ".join(f"{_q(c)} := {_q(c)}" for c in present) + ") AS VARCHAR)"
+            reason = "concat_ws('; ', " + ", ".join(f"CASE WHEN NOT {r} THEN {m} END" for r, m in rules) + ")"
             con.execute(
-                f"""INSERT INTO quarantine
-                    SELECT ?, s._line, ?, s._reason, {raw}, now()
-                    FROM _stage s JOIN {src} src ON s._line = src._line
-                    WHERE s._reason IS NOT NULL""",
-                [source, event_type],
+                f"""CREATE OR REPLACE TEMP TABLE _bad AS
+                    SELECT _line, {reason} AS _reason, {raw} AS _raw FROM {src} WHERE NOT ({ok})"""
             )
-            rows = con.execute(
-                f"SELECT _line, _reason FROM _stage WHERE _reason IS NOT NULL ORDER BY _line LIMIT {_MAX_PROBLEMS}"
-            ).fetchall()
-            problems = [f"{source}:{line}: {reason}" for line, reason in rows]
-        con.execute("DROP VIEW _good")
-        con.execute("DROP TABLE _stage")
+            con.execute(
+                "INSERT INTO quarantine SELECT ?, _line, ?, _reason, _raw, now() FROM _bad", [source, event_type]
+            )
+            rows = con.execute(f"SELECT _line, _reason FROM _bad ORDER BY _line LIMIT {_MAX_PROBLEMS}").fetchall()
+            problems = [f"{source}:{line}: {why}" for line, why in rows]
+            con.execute("DROP TABLE _bad")
     finally:
         if not isinstance(table, str):
-            con.unregister(src)
+            with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses it; the error matters
+                con.unregister(src)
     return stored, bad, problems
 
 
@@ -381,6 +458,7 @@ def ingest_file(
     if done and done[0]:
         return FileReport(str(path), "skipped", {}, 0, ())
     tables: dict[str, pa.Table | str]
+    scan = None
     if fmt == "jsonl":
         tables_j, pre_bad = _read_jsonl(path)
         tables = dict(tables_j)
@@ -388,10 +466,11 @@ def ingest_file(
         # fast path: DuckDB scans the file itself (parallel, no Arrow copy)
         etype = event_type or _infer_type(names, path)
         store.con.execute(
-            "CREATE OR REPLACE TEMP VIEW _pq_src AS SELECT *, file_row_number + 1 AS _line "
+            "CREATE OR REPLACE TEMP VIEW _pq_src AS SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _line "
             f"FROM read_parquet('{_sql_str(path)}', file_row_number = true)"
         )
         tables, pre_bad = {etype: "_pq_src"}, []
+        scan = f"read_parquet('{_sql_str(path)}')"
     else:
         table = _read_csv(path) if fmt == "csv" else _read_parquet(path)
         split, pre_bad = _split_typed(table, path, event_type)
@@ -401,7 +480,7 @@ def ingest_file(
     with store.transaction() as con:
         problems = _quarantine_rows(store, str(path), pre_bad)
         for etype, tbl in tables.items():
-            stored, bad, probs = ingest_table(store, tbl, etype, source=str(path))
+            stored, bad, probs = ingest_table(store, tbl, etype, source=str(path), scan=scan)
             rows[etype] = stored
             quarantined += bad
             problems += probs

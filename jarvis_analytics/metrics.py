@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import JarvisError
-from .schema import HIST_BINS_PER_DECADE
+from .schema import HIST_BINS_PER_DECADE, bucket_sql, bucket_ts_sql
 
 __all__ = [
     "resolve_window",
@@ -44,6 +44,7 @@ __all__ = [
 
 _FAR_PAST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _FAR_FUTURE = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _utc(ts: dt.datetime | pd.Timestamp | str | None) -> dt.datetime | None:
@@ -59,6 +60,11 @@ def _bounds(since: Any, until: Any) -> tuple[dt.datetime, dt.datetime]:
     if u <= s:
         raise JarvisError(f"empty window: since={s.isoformat()} is not before until={u.isoformat()}")
     return s, u
+
+
+def _floor(t: dt.datetime, step_s: int) -> dt.datetime:
+    """``t`` floored to a multiple of ``step_s`` seconds since the Unix epoch (UTC)."""
+    return _EPOCH + ((t - _EPOCH) // dt.timedelta(seconds=step_s)) * dt.timedelta(seconds=step_s)
 
 
 def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pd.DataFrame:
@@ -277,32 +283,42 @@ def requests_per_minute(con: duckdb.DuckDBPyConnection, *, since: Any = None, un
     return _df(
         con,
         """SELECT minute, service, requests, errors_5xx, sum_duration_ms / requests AS mean_ms
-           FROM request_minute WHERE minute >= date_trunc('minute', ?::TIMESTAMPTZ) AND minute < ?
+           FROM request_minute WHERE minute >= ? AND minute < ?
            ORDER BY minute, service""",
-        [s, u],
+        [_floor(s, 60), u],
     )
 
 
 def error_rate_hourly(con: duckdb.DuckDBPyConnection, *, since: Any = None, until: Any = None) -> pd.DataFrame:
-    """Requests, 5xx and error rate per service per hour (summary table ``request_minute``)."""
+    """Requests, 5xx and error rate per service per hour (summary table ``request_minute``).
+
+    Returns
+    -------
+    frame : DataFrame
+        Columns ``hour, service, requests, errors_5xx, error_rate, mean_ms``.
+    """
     s, u = _bounds(since, until)
+    hour = bucket_sql("minute", "hour")
     return _df(
         con,
-        """SELECT date_trunc('hour', minute) AS hour, service, sum(requests) AS requests,
-                  sum(errors_5xx) AS errors_5xx, sum(errors_5xx) / sum(requests) AS error_rate,
-                  sum(sum_duration_ms) / sum(requests) AS mean_ms
-           FROM request_minute WHERE minute >= date_trunc('hour', ?::TIMESTAMPTZ) AND minute < ?
-           GROUP BY ALL ORDER BY hour, service""",
-        [s, u],
+        f"""SELECT {bucket_ts_sql("h", "hour")} AS hour, service, requests, errors_5xx,
+                   errors_5xx / requests AS error_rate, sum_ms / requests AS mean_ms
+            FROM (SELECT {hour} AS h, service, sum(requests) AS requests, sum(errors_5xx) AS errors_5xx,
+                         sum(sum_duration_ms) AS sum_ms
+                  FROM request_minute WHERE minute >= ? AND minute < ? GROUP BY ALL)
+            ORDER BY h, service""",
+        [_floor(s, 3600), u],
     )
 
 
 def latency_hourly(con: duckdb.DuckDBPyConnection, *, since: Any = None, until: Any = None) -> pd.DataFrame:
     """p50/p95/p99 ``duration_ms`` per service per hour from the log-spaced histograms.
 
-    Each estimate is the geometric centre of the histogram bin holding the quantile, so it is within
-    a factor ``10**(±1/(2*50))`` (±2.4 %) of the exact value. Use :func:`latency_minutely` or
-    :func:`service_stats` for exact values.
+    Like ``quantile_cont``, each percentile interpolates between the two order statistics around
+    rank ``(n - 1) q``; each of them is estimated by the geometric centre of the histogram bin that
+    holds it (within a factor ``10**(±1/(2*50))``, ±2.4 %), so the result is within ±2.4 % of the
+    exact ``quantile_cont`` (``bench/analytics.py`` reports the error in ms). Use
+    :func:`latency_minutely` or :func:`service_stats` for exact values.
 
     Returns
     -------
@@ -310,54 +326,70 @@ def latency_hourly(con: duckdb.DuckDBPyConnection, *, since: Any = None, until: 
         Columns ``hour, service, requests, p50_ms, p95_ms, p99_ms``.
     """
     s, u = _bounds(since, until)
-    h = (
-        con.cursor()
-        .execute(
-            """SELECT hour, service, bin, n FROM request_hist_hour
-               WHERE hour >= date_trunc('hour', ?::TIMESTAMPTZ) AND hour < ? ORDER BY hour, service, bin""",
-            [s, u],
-        )
-        .fetchnumpy()
-    )
+    cur = con.cursor()
+    lo = _floor(s, 3600)
+    names = [
+        r[0]
+        for r in cur.execute(
+            "SELECT DISTINCT service FROM request_hist_hour WHERE hour >= ? AND hour < ? AND service IS NOT NULL "
+            "ORDER BY service",
+            [lo, u],
+        ).fetchall()
+    ]
     cols = ["hour", "service", "requests", "p50_ms", "p95_ms", "p99_ms"]
-    if len(h["n"]) == 0:
+    if not names:
         return pd.DataFrame(columns=cols)
-    # cumulative counts per (hour, service) group in numpy: a windowed SQL sum is ~5x slower here
-    n = np.asarray(h["n"], dtype=np.int64)
-    hours, services = pd.Series(h["hour"]), pd.Series(h["service"])
-    new_group = np.ones(len(n), dtype=bool)
-    new_group[1:] = (hours.to_numpy()[1:] != hours.to_numpy()[:-1]) | (
-        services.to_numpy()[1:] != services.to_numpy()[:-1]
-    )
-    starts = np.flatnonzero(new_group)
+    # one integer per row, (hour, service code, bin) in sort order, so that numpy sorts plain ints:
+    # fetching and factorising the service strings cost more than the rest of the query together
+    h = cur.execute(
+        f"""SELECT ({bucket_sql("hour", "hour")} * {len(names)} + list_position(?, service) - 1) * {1 << 21}
+                   + (bin + {1 << 20}) AS k, n
+            FROM request_hist_hour WHERE hour >= ? AND hour < ? AND service IS NOT NULL""",
+        [names, lo, u],
+    ).fetchnumpy()
+    order = np.argsort(np.asarray(h["k"], dtype=np.int64), kind="stable")
+    k, n = np.asarray(h["k"], dtype=np.int64)[order], np.asarray(h["n"], dtype=np.int64)[order]
+    key, bins = k >> 21, (k & ((1 << 21) - 1)) - (1 << 20)
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
     cum = np.cumsum(n)
-    before = np.concatenate([[0], cum[starts[1:] - 1]])
     totals = np.add.reduceat(n, starts)
-    group = np.cumsum(new_group) - 1
-    within = cum - before[group]
-    out = {"hour": hours.to_numpy()[starts], "service": services.to_numpy()[starts], "requests": totals}
-    bins = np.asarray(h["bin"], dtype=float)
+    before = cum[starts] - n[starts]
+    out = {
+        "hour": pd.to_datetime(key[starts] // len(names) * 3600, unit="s", utc=True),
+        "service": np.asarray(names, dtype=object)[key[starts] % len(names)],
+        "requests": totals,
+    }
+    centre = 10 ** ((bins + 0.5) / HIST_BINS_PER_DECADE)
     for q, name in ((0.5, "p50_ms"), (0.95, "p95_ms"), (0.99, "p99_ms")):
-        reached = within >= q * totals[group]
-        # first row of each group where the cumulative count reaches q * total
-        first = np.minimum.reduceat(np.where(reached, np.arange(len(n)), len(n)), starts)
-        out[name] = 10 ** ((bins[first] + 0.5) / HIST_BINS_PER_DECADE)
+        # like quantile_cont: interpolate between the order statistics of 0-based ranks floor(h) and
+        # ceil(h), h = (n - 1) q, each estimated by the centre of the bin that holds it (the first
+        # row whose cumulative count within the group exceeds the rank; cum is non-decreasing)
+        rank = (totals - 1) * q
+        r_lo = np.floor(rank).astype(np.int64)
+        at_lo = np.searchsorted(cum, before + r_lo + 1, side="left")
+        at_hi = np.searchsorted(cum, before + np.ceil(rank).astype(np.int64) + 1, side="left")
+        out[name] = centre[at_lo] + (rank - r_lo) * (centre[at_hi] - centre[at_lo])
     return pd.DataFrame(out, columns=cols)
 
 
 def latency_minutely(con: duckdb.DuckDBPyConnection, *, since: Any = None, until: Any = None) -> pd.DataFrame:
-    """Exact p50/p95/p99 ``duration_ms`` per service per minute (raw events; meant for ~24 h windows)."""
+    """Exact p50/p95/p99 ``duration_ms`` per service per minute (raw events; meant for ~24 h windows).
+
+    Returns
+    -------
+    frame : DataFrame
+        Columns ``minute, service, requests, p50_ms, p95_ms, p99_ms`` (``quantile_cont``).
+    """
     s, u = _bounds(since, until)
     return _df(
         con,
-        """SELECT date_trunc('minute', ts) AS minute, service, count(*) AS requests,
-                  quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS q
-           FROM request WHERE ts >= ? AND ts < ? GROUP BY ALL ORDER BY minute, service""",
+        f"""SELECT {bucket_ts_sql("m", "minute")} AS minute, service, requests,
+                   q[1] AS p50_ms, q[2] AS p95_ms, q[3] AS p99_ms
+            FROM (SELECT {bucket_sql("ts", "minute")} AS m, service, count(*) AS requests,
+                         quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS q
+                  FROM request WHERE ts >= ? AND ts < ? GROUP BY ALL)
+            ORDER BY m, service""",
         [s, u],
-    ).pipe(
-        lambda f: f.assign(
-            p50_ms=f.q.map(lambda q: q[0]), p95_ms=f.q.map(lambda q: q[1]), p99_ms=f.q.map(lambda q: q[2])
-        ).drop(columns="q")
     )
 
 
@@ -378,20 +410,78 @@ def cost_daily(
     )
 
 
+def _bits(masks: np.ndarray) -> np.ndarray:
+    """(n,) uint64 -> (n, 64) uint8, column i = bit i."""
+    return np.unpackbits(np.ascontiguousarray(masks, dtype="<u8").view(np.uint8), bitorder="little").reshape(-1, 64)
+
+
 def active_users_daily(con: duckdb.DuckDBPyConnection, *, since: Any = None, until: Any = None) -> pd.DataFrame:
-    """DAU, rolling 7-day WAU and new users per UTC day (summary table ``user_day``)."""
+    """DAU, rolling 7-day WAU and new users per UTC day (summary table ``user_activity``).
+
+    ``user_activity`` holds, per user and 64-day block, a bit mask of the UTC days with any event
+    (request, LLM call or session). DAU of day ``d`` counts the users with bit ``d``; WAU counts
+    users active on any of ``d-6 .. d`` (each mask is spread over the 6 following days, with the
+    spill into the next block, then OR-ed per user); a user is new on the first day of their
+    first mask. Exact (the same numbers as ``count(DISTINCT user_id)`` over the raw events).
+
+    Returns
+    -------
+    frame : DataFrame
+        Columns ``day, dau, wau, new_users``: whole UTC days from ``since``'s day up to (not
+        including) ``until``'s day, that have at least one active user.
+    """
     s, u = _bounds(since, until)
-    return _df(
-        con,
-        """WITH days AS (SELECT DISTINCT day FROM user_day
-                         WHERE day >= CAST(?::TIMESTAMPTZ AS DATE) AND day < CAST(?::TIMESTAMPTZ AS DATE)),
-                firsts AS (SELECT first_day AS day, count(*) AS new_users FROM (
-                             SELECT min(day) AS first_day FROM user_day GROUP BY user_id) GROUP BY 1),
-                dau AS (SELECT day, count(*) AS dau FROM user_day WHERE day IN (SELECT day FROM days) GROUP BY day),
-                wau AS (SELECT d.day, count(DISTINCT x.user_id) AS wau FROM days d
-                        JOIN user_day x ON x.day > d.day - 7 AND x.day <= d.day GROUP BY d.day)
-           SELECT d.day, dau.dau, wau.wau, coalesce(firsts.new_users, 0) AS new_users
-           FROM days d JOIN dau USING (day) JOIN wau USING (day) LEFT JOIN firsts USING (day)
-           ORDER BY d.day""",
-        [s, u],
+    d0 = max(int(_floor(s, 86400).timestamp() // 86400), -(2**31))
+    d1 = min(int(_floor(u, 86400).timestamp() // 86400), 2**31 - 1)
+    cols = ["day", "dau", "wau", "new_users"]
+    if d1 <= d0:
+        return pd.DataFrame(columns=cols)
+    b0, b1 = d0 // 64, (d1 - 1) // 64
+    spread = " | ".join(f"((days & CAST({(1 << (64 - k)) - 1} AS UBIGINT)) << {k})" for k in range(1, 7))
+    spill = " | ".join(f"(days >> {64 - k})" for k in range(1, 7))
+    cur = con.cursor()
+    act = cur.execute(
+        f"""SELECT block, bit_or(days) AS days, bit_or(cover) AS cover FROM (
+                SELECT user_id, block, days, days | {spread} AS cover FROM user_activity
+                WHERE block BETWEEN ? AND ?
+                UNION ALL
+                SELECT user_id, block + 1, CAST(0 AS UBIGINT), {spill} FROM user_activity
+                WHERE block BETWEEN ? AND ?)
+            GROUP BY user_id, block""",
+        [b0, b1, b0 - 1, b1 - 1],
+    ).fetchnumpy()
+    first = cur.execute(
+        """SELECT min_block, days FROM (
+               SELECT min(block) AS min_block, arg_min(days, block) AS days FROM user_activity
+               WHERE days <> 0 GROUP BY user_id)
+           WHERE min_block BETWEEN ? AND ?""",
+        [b0, b1],
+    ).fetchnumpy()
+    blocks = np.asarray(act["block"], dtype=np.int64)
+    if len(blocks) == 0:
+        return pd.DataFrame(columns=cols)
+    order = np.argsort(blocks, kind="stable")
+    blocks = blocks[order]
+    ub, starts = np.unique(blocks, return_index=True)
+    # per present block, the number of users with each of its 64 day bits set
+    dau = np.add.reduceat(_bits(np.asarray(act["days"])[order]).astype(np.int64), starts, axis=0)
+    wau = np.add.reduceat(_bits(np.asarray(act["cover"])[order]).astype(np.int64), starts, axis=0)
+    days = (ub[:, None] * 64 + np.arange(64)).ravel()
+    new = np.zeros(len(days), dtype=np.int64)
+    fm = np.asarray(first["days"], dtype=np.uint64)
+    if len(fm):
+        low = fm & (~fm + np.uint64(1))  # the lowest set bit: the user's first active day in the block
+        bit = np.log2(low.astype(float)).astype(np.int64)
+        pos = np.searchsorted(ub, np.asarray(first["min_block"], dtype=np.int64)) * 64 + bit
+        np.add.at(new, pos, 1)
+    dau_f, wau_f = dau.ravel(), wau.ravel()
+    keep = (days >= d0) & (days < d1) & (dau_f > 0)
+    return pd.DataFrame(
+        {
+            "day": (days[keep] * 86_400_000_000).astype("datetime64[us]"),
+            "dau": dau_f[keep],
+            "wau": wau_f[keep],
+            "new_users": new[keep],
+        },
+        columns=cols,
     )

@@ -23,7 +23,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 
 from .exceptions import SchemaError, StoreError
-from .schema import EVENT_COLUMNS, MIGRATIONS, SCHEMA_VERSION, summary_statements
+from .schema import EVENT_COLUMNS, MIGRATIONS, SCHEMA_VERSION, summary_parts
 
 __all__ = ["Store", "Reader", "open_reader", "snapshot_path", "connect"]
 
@@ -174,14 +174,22 @@ def open_reader(db: str | os.PathLike[str], *, timeout_s: float = 5.0) -> Reader
     deadline = time.monotonic() + timeout_s
     if not snapshot_path(db).exists() and Path(db).exists():
         _upgrade_old_store(db)
+    upgraded = False
     while True:
         path = _resolve_read_path(db)
         try:
-            return Reader(path)
+            reader = Reader(path)
         except StoreError:
             if time.monotonic() >= deadline:
                 raise
             time.sleep(0.05)
+            continue
+        if upgraded or path == Path(db) or reader.schema_version() >= SCHEMA_VERSION:
+            return reader
+        # a snapshot of an older schema: migrate the store (if no writer holds it) and read the new snapshot
+        reader.close()
+        _upgrade_old_store(db)
+        upgraded = True
 
 
 class Store:
@@ -205,7 +213,7 @@ class Store:
     --------
     >>> store = Store(":memory:")
     >>> store.schema_version()
-    2
+    3
     """
 
     def __init__(
@@ -274,16 +282,37 @@ class Store:
             self.con.execute("COMMIT")
             self._dirty = True
 
-    def insert_relation(self, event_type: str, relation: str) -> None:
+    def insert_relation(
+        self, event_type: str, relation: str, *, partials: Callable[[], dict[str, Any]] | None = None
+    ) -> int:
         """Insert validated, typed events from a relation and fold them into the summaries.
 
-        Call inside :meth:`transaction`. ``relation`` names a table/view/registered Arrow table
-        holding exactly the event columns in schema order.
+        Call inside :meth:`transaction`. ``relation`` names a table/view/registered Arrow table, or
+        is a parenthesised subquery, holding the event columns (by name) with the schema's types.
+        The summaries are merged from the same relation in the same transaction. Returns the
+        number of rows inserted.
+
+        ``partials``, if given, is called after the insert and returns, per summary table, the
+        batch's aggregate (:attr:`jarvis_analytics.schema.SummaryPart.aggregate`, e.g. as an Arrow
+        table computed concurrently on another connection); those are merged instead of
+        aggregating ``relation`` again.
         """
         cols = ", ".join(c for c, _ in EVENT_COLUMNS[event_type])
-        self.con.execute(f"INSERT INTO {event_type} ({cols}) SELECT {cols} FROM {relation}")
-        for stmt in summary_statements(event_type, relation):
-            self.con.execute(stmt)
+        row = self.con.execute(f"INSERT INTO {event_type} ({cols}) SELECT {cols} FROM {relation}").fetchone()
+        parts = summary_parts(event_type, relation)
+        ready = partials() if partials is not None else None
+        for part in parts:
+            if ready is None:
+                self.con.execute(part.merge_sql())
+                continue
+            name = f"_partial_{part.table}"
+            self.con.register(name, ready[part.table])
+            try:
+                self.con.execute(part.merge_sql(name))
+            finally:
+                with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses it; the error matters
+                    self.con.unregister(name)
+        return int(row[0]) if row else 0
 
     def append(self, event_type: str, frame: Any) -> int:
         """Append a batch of trusted events of one type; returns the number of rows written.

@@ -32,6 +32,20 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def kb_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The brain's knowledge-base index in the session's temp folder (shared by the tests and the
+    notebooks they run), never in the user's ~/.cache."""
+    path = tmp_path_factory.getbasetemp() / "kb-index" / "knowledge.duckdb"
+    old = os.environ.get("DAWG_KB_INDEX")
+    os.environ["DAWG_KB_INDEX"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("DAWG_KB_INDEX", None)
+    else:
+        os.environ["DAWG_KB_INDEX"] = old
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261126)

@@ -144,6 +144,21 @@ def test_long_gap_restarts_the_analysis(melody44):
     assert [e.name for e in ev if isinstance(e, NoteStart)] == ["C4", "D4", "C4", "D4"]
 
 
+def test_clock_jumping_back_restarts_the_analysis(melody44):
+    # a bogus block far ahead restarts the analysis there; the real stream, far behind it, restarts it again
+    sr, bs = 44100, 2048
+    an = LiveAnalyser(sr=sr)
+    ev = []
+    for i, s in enumerate(range(0, melody44.size, bs)):
+        if i == 20:
+            ev += an.process(np.zeros(64), start_sample=10**9)
+        ev += an.process(melody44[s : s + bs], start_sample=s)
+    ev += an.flush()
+    msgs = [e.text for e in ev if isinstance(e, Message) and "analysis restarted" in e.text]
+    assert len(msgs) == 2 and "jumped back" in msgs[1], msgs
+    assert [e.name for e in ev if isinstance(e, NoteStart)][-3:] == NAMES[-3:]
+
+
 def test_garbage_blocks_give_clear_errors_and_do_not_break_the_stream(melody44):
     bs = 2048
     clean = analyse_stream(melody44, sr=44100, block_size=bs)
@@ -207,8 +222,9 @@ def test_widget_messages_and_bad_input():
 
     w = LiveMicWidget(chunk_ms=10)
     assert w.handle_message({"type": "pcm", "seq": 0}, [b""])[0]["type"] == "error"  # before start
-    assert "8000-192000" in w.handle_message({"type": "start", "sr": 4000})[0]["message"]
-    assert w.handle_message({"type": "start", "sr": 16000})[0]["type"] == "notice"
+    bad_rate = w.handle_message({"type": "start", "sr": 4000})[0]
+    assert "8000-192000" in bad_rate["message"] and bad_rate["fatal"]
+    assert w.handle_message({"type": "start", "sr": 16000, "run": 3})[0]["type"] == "notice" and w.run == 3
     y = _melody(16000, vibrato=False)
     replies = []
     for i, s in enumerate(range(0, y.size, 160)):
@@ -221,13 +237,23 @@ def test_widget_messages_and_bad_input():
             nan = np.full(4, np.nan, "<f4").tobytes()
             assert "NaN" in w.handle_message({"type": "pcm", "seq": i, "n": 4}, [nan])[0]["message"]
             assert "header says 9" in w.handle_message({"type": "pcm", "seq": i, "n": 9}, [nan])[0]["message"]
-            assert "no audio data" in w.handle_message({"type": "pcm", "seq": i})[0]["message"]
-            assert "Unknown message" in w.handle_message({"type": "?"})[0]["message"]
-            assert "Unreadable" in w.handle_message([1, 2])[0]["message"]
+            assert "had no sound in it" in w.handle_message({"type": "pcm", "seq": i})[0]["message"]
+            assert "unknown type '?'" in w.handle_message({"type": "?"})[0]["message"]
+            assert "unreadable message" in w.handle_message([1, 2])[0]["message"]
+            assert "unreadable message" in w.handle_message("not json")[0]["message"]
+            i16 = np.zeros(4, "<i2").tobytes()
+            assert "wrong format" in w.handle_message({"type": "pcm", "seq": i, "dtype": "int16"}, [i16])[0]["message"]
+            f64 = np.zeros(4, "<f8").tobytes()  # float64 read as float32: twice the samples
+            assert "the data holds 8" in w.handle_message({"type": "pcm", "seq": i, "n": 4}, [f64])[0]["message"]
+            far = {"type": "pcm", "seq": i, "start_sample": 10**12, "n": 4}
+            assert "impossible position" in w.handle_message(far, [np.zeros(4, "<f4").tobytes()])[0]["message"]
+            stale = {"type": "pcm", "run": 99, "seq": i, "n": 4}  # a chunk of another run: dropped quietly
+            assert w.handle_message(stale, [np.zeros(4, "<f4").tobytes()]) == []
     replies += w.handle_message({"type": "stop"})
     names = [e["name"] for r in replies if r["type"] == "events" for e in r["events"] if e["kind"] == "note_start"]
     assert names == NAMES
     assert all(r["type"] == "events" for r in replies) and len(w.compute_ms) == y.size // 160 + 1
+    assert not [r for r in replies for e in r["events"] if e["kind"] == "message" and e["topic"] in ("late", "dropped")]
     w.handle_message({"type": "stats", "e2e_p95_ms": 50.0, "n": 10, "bad": "x"})
     assert w.latency == {"e2e_p95_ms": 50.0, "n": 10.0}
 
@@ -245,7 +271,7 @@ def test_widget_comm_handler_never_raises(monkeypatch):
 
     monkeypatch.setattr(w.analyser, "process", boom)
     w._on_msg(w, {"type": "pcm", "seq": 1, "n": 1}, [np.zeros(1, "<f4").tobytes()])
-    assert sent[-1]["type"] == "error" and "Internal error" in sent[-1]["message"]
+    assert sent[-1]["type"] == "error" and "Something went wrong" in sent[-1]["message"]
 
     def closed(msg, buffers=None):
         raise RuntimeError("comm closed")

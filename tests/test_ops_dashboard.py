@@ -29,6 +29,13 @@ SOURCES_JS = """(prefix) => { const out = {};
   for (const d of (window.Bokeh ? Bokeh.documents : [])) for (const m of d._all_models.values())
     if (m.name && m.name.startsWith(prefix) && m.data) out[m.name] = {x: Array.from(m.data.x), y: Array.from(m.data.y)};
   return out; }"""
+#: the charts arrive after the first paint (see bench/dashboard.py): true once n figures (all tabs) are
+#: on the page with views that have finished drawing (figures replaced by a refresh have no view)
+CHARTS_READY_JS = """(n) => { if (!window.Bokeh) return false; const figs = [];
+  for (const d of Bokeh.documents) for (const m of d._all_models.values())
+    if (m.name && m.name.startsWith('fig:')) figs.push(m);
+  return figs.filter(f => { const v = Bokeh.index.find_one(f); return v && v.has_finished(); }).length >= n; }"""
+N_FIGURES = 7  # requests, errors, latency, forecast, cost per day, month to date, users
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +76,7 @@ def page(browser, ops):
     p = browser.new_page(viewport={"width": 1400, "height": 2400})
     p.goto(ops.url, timeout=90_000)
     p.locator("[data-service='producer'] [data-k='uptime_30d']").wait_for(timeout=90_000)
-    p.wait_for_function("(n) => Object.keys((" + SOURCES_JS + ")('requests:')).length >= n", arg=4, timeout=60_000)
+    p.wait_for_function(CHARTS_READY_JS, arg=N_FIGURES, timeout=60_000)
     yield p
     p.close()
 
@@ -91,6 +98,7 @@ def test_tiles_charts_and_alerts_show_the_analytics_values(page, store):
         _, users = dash.users_view(con, since=since, until=until)
         view = dash.cost_view(con, since=since, until=until, budget_usd=200.0)
     assert page.locator("[data-k='asof']").inner_text() == f"as of {dash.fmt_ts(end)}"
+    assert page.locator("[data-k='charts-loading']").count() == 0  # every placeholder replaced by its chart
     for service in up30.index:
         assert _tile(page, service, "uptime_24h") == dash.fmt_pct(up24.loc[service, "uptime_pct"])
         assert _tile(page, service, "uptime_30d") == dash.fmt_pct(up30.loc[service, "uptime_pct"])

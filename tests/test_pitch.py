@@ -217,3 +217,74 @@ def test_crepe_backend():
     tr = track(tone(440.0, sr=sr, duration_s=0.5), sr=sr, method="crepe", model="tiny", device="cpu")
     assert tr.method == "crepe"
     assert np.nanmedian(np.abs(cents_between(tr.f0_hz[5:-5], 440.0))) < 25  # 20-cent bins
+
+
+@pytest.mark.parametrize("end_ms", [502, 505, 508])
+def test_frames_after_a_note_ends_are_unvoiced(end_ms):
+    # the note ends at end_ms (any phase of the 10 ms grid): every frame centred >= 3 ms after the
+    # end is unvoiced, every frame centred >= 10 ms before it voiced (the offset detector; the YIN
+    # frame itself reaches 15 ms back into the note)
+    sr = 16000
+    end_s = end_ms / 1000
+    f0 = np.concatenate([f0_contour([(0.1, end_s, 64.0)], sr=sr), np.zeros(sr // 4)])
+    tr = track(sung_vowel(f0, sr=sr, vowel="a", seed=1), sr=sr)
+    t = tr.times_s
+    assert not tr.voiced[t >= end_s + 0.003].any(), t[tr.voiced & (t >= end_s + 0.003)]
+    assert tr.voiced[(t > 0.13) & (t <= end_s - 0.01)].all()
+
+
+def test_faint_high_note_in_pink_noise_is_tracked():
+    # a loud A4, then A5 with vibrato 20 dB quieter, 10 dB pink noise over the whole take (the A5's
+    # own SNR is about -3 dB): at least 60 % of its frames within 50 c, the noise-only gaps unvoiced
+    sr = 16000
+    a = sung_vowel(f0_contour([(0.2, 1.2, 69.0)], sr=sr), sr=sr, vowel="a", seed=2)
+    f0b = f0_contour([(0.2, 1.2, 81.0)], sr=sr, vibrato_hz=5.5, vibrato_cents=40.0)
+    b = sung_vowel(f0b, sr=sr, vowel="a", seed=2, jitter=0.003, breath=0.03) * 10 ** (-20 / 20)
+    gap = np.zeros(sr // 2, dtype=np.float32)
+    y = add_noise(np.concatenate([a, gap, b, gap]), snr_db=10.0, seed=2, color="pink")
+    tr = track(y, sr=sr)
+    t0 = (a.size + gap.size) / sr
+    t = tr.times_s
+    note = (t > t0 + 0.25) & (t < t0 + 1.15)
+    assert np.mean(np.abs(cents_between(tr.f0_hz[note], 880.0)) < 50) >= 0.6
+    rest = ((t > 1.3) & (t < t0 + 0.15)) | (t > t0 + 1.3)
+    assert not tr.voiced[rest].any()
+
+
+def test_offset_drop_db_known_answer():
+    from dawglib._pitch_core import offset_drop_db
+
+    sr = 16000
+    x = np.zeros(sr)
+    x[: sr // 2] = np.sin(2 * np.pi * 200.0 * np.arange(sr // 2) / sr)  # stops at 0.5 s
+    centres = np.array([4000, 7900, 8000, 8100, 12000])
+    d = offset_drop_db(x, centres, np.full(5, 80.0), sr=sr)
+    assert abs(d[0]) < 0.5 and abs(d[1]) < 0.5  # steady tone: no drop (dB)
+    assert d[2] > 60 and d[3] > 60  # centre at or after the end: the energy is gone
+    assert d[4] < 1  # silence long after: nothing to drop from
+
+
+def test_noise_floor_threshold_known_answers(rng):
+    from dawglib._pitch_core import noise_floor_threshold
+
+    n = 400
+    energy = np.where(np.arange(n) < 300, 1.0, 1e-2)  # 300 loud frames, 100 at the noise floor
+    ap = np.full((n, 3), np.inf)
+    ap[:300, 0] = 0.05
+    ap[300:, 0] = rng.uniform(0.7, 0.9, 100)  # the noise alone: aperiodicity 0.7-0.9
+    thr = noise_floor_threshold(ap, energy, 1.0, threshold=0.45)
+    assert 0.55 <= thr <= 0.65  # ~10th percentile of the floor (0.72) minus the 0.1 margin
+    # digital silence between notes is no noise floor: the clean threshold stays
+    assert noise_floor_threshold(ap, np.where(energy < 1, 0.0, 1.0), 1.0, threshold=0.45) == 0.45
+    # a periodic "floor" (no pauses, quiet notes) cannot lower it either
+    ap[300:, 0] = 0.1
+    assert noise_floor_threshold(ap, energy, 1.0, threshold=0.45) == 0.45
+
+
+def test_high_look_geometry():
+    from dawglib._pitch_core import high_look
+
+    g = high_look(fmin_hz=65.0, fmax_hz=1100.0, sr=16000, min_lag=13)
+    assert g is not None and g["max_lag"] == 41 and g["window"] == 160  # 400 Hz at 16 kHz; 10 ms
+    assert g["sos"].shape == (2, 6)
+    assert high_look(fmin_hz=65.0, fmax_hz=500.0, sr=16000, min_lag=30) is None  # no high voice searched

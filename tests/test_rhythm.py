@@ -220,3 +220,26 @@ def test_cli_rhythm_json(samples):
     assert abs(doc["tempo_bpm"] - 100) < 1
     assert len(doc["beats_s"]) >= 12 and len(doc["onsets_s"]) == 13
     assert doc["timing"]["n_off_beat"] == 0
+
+
+def _fold_of(positions_beats, *, period=60.0, n_beats=16):
+    """_fold of unit-height peaks at the given fractions of every beat (period in frames)."""
+    from dawglib._rhythm_core import _fold
+
+    pk = np.sort(np.concatenate([(np.arange(n_beats) + f) * period for f in positions_beats])).round().astype(int)
+    return _fold(pk, np.ones(pk.size), period)
+
+
+def test_fold_ternary_and_swung_offbeats():
+    from dawglib._rhythm_core import SWUNG
+
+    occ, sal = _fold_of([0.0, 1 / 3, 2 / 3])  # triplets: both thirds, no swung offbeat
+    assert occ > 0.9 and sal[3] > 0.9 and sal[SWUNG] < 0.1
+    _, sal = _fold_of([0.0, 2 / 3])  # shuffle / swung eighths (long-short)
+    assert 0.4 < sal[3] < 0.6 and sal[SWUNG] > 0.9 and sal[2] < 0.1
+    # 'ding ding-a' read at the half-note level: the skip note sits at 1/3 of the slow beat alone;
+    # that is the swung offbeat of the level twice as fast, not a triplet subdivision of this one
+    _, sal = _fold_of([0.0, 1 / 3, 0.5])
+    assert sal[3] < 0.05 and sal[SWUNG] < 0.05 and sal[2] > 0.9
+    _, sal = _fold_of([0.0, 0.5])  # straight eighths
+    assert sal[2] > 0.9 and sal[3] < 0.05 and sal[SWUNG] < 0.05

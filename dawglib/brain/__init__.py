@@ -50,6 +50,7 @@ _LAZY = {
     "OfflineProvider": "dawglib.brain.providers.offline",
     "Memory": "dawglib.brain.memory",
     "MiniLMEmbedder": "dawglib.brain.embed",
+    "KnowledgeBase": "dawglib.brain.kb",
     "FakeLLMServer": "dawglib.brain.fakes",
     "build_router": "dawglib.brain.factory",
     "ask": "dawglib.brain.factory",

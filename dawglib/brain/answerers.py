@@ -1,10 +1,11 @@
-"""Exact offline answerers beyond music theory: beat requests and questions about the user's own takes.
+"""Offline answerers beyond exact music theory: beat requests, the user's own takes, the knowledge base.
 
 Each factory returns a function ``question -> answer or None`` for
 :class:`~dawglib.brain.providers.offline.OfflineProvider` (None: not mine). They only do what they can
-do exactly: the producer makes the beat that was asked for; the coach store is read for the
-singer's real scores. Anything they cannot do exactly is left to the next answerer (and finally to
-the honest "needs an API key" answer).
+do honestly: the producer makes the beat that was asked for; the coach store is read for the
+singer's real scores; the knowledge base quotes the shipped article that matches the question, with
+its source, or says nothing below its similarity threshold. Anything they cannot do is left to the
+next answerer (and finally to the honest "needs an API key" answer).
 """
 
 from __future__ import annotations
@@ -13,14 +14,26 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["beat_answerer", "takes_answerer", "default_answerers"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .kb import KnowledgeBase
+
+__all__ = ["beat_answerer", "takes_answerer", "knowledge_base_answerer", "default_answerers"]
 
 Answerer = Callable[[str], "str | None"]
 
 _MAKE = re.compile(r"\b(make|generate|create|give|produce|build|write|compose|program)\b", re.I)
 _WHAT = re.compile(r"\b(beat|groove|drums?|song|track|arrangement)\b", re.I)
-_TAKE_Q = re.compile(r"\b(take|takes|score|scores|scored|progress|improv\w*)\b", re.I)
+# "am I improving" is about the takes; "how do I improve my vibrato" is a knowledge question
+_TAKE_Q = re.compile(r"\b(take|takes|score|scores|scored|progress\w*|improving|improved|improvement)\b", re.I)
+# requests to create something are not knowledge questions (the knowledge base would only quote an article)
+_CREATE = re.compile(
+    r"^\W*(?:(?:please|hey|ok|now)\W+)*(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?)?"
+    r"(?:write|compose|draft|rewrite|generate|create|invent|make\s+(?:me|up|a|an|some)|sing\s+me|"
+    r"give\s+me\s+(?:a|an|some)\s+(?:poem|song|lyric|lyrics|story|joke|verse|chorus|hook|melody))\b",
+    re.I,
+)
 
 
 def beat_answerer(out_dir: str | os.PathLike[str] = Path("data") / "generated") -> Answerer:
@@ -141,16 +154,66 @@ def takes_answerer(store_path: str | os.PathLike[str], *, singer: str) -> Answer
     return answer
 
 
+def knowledge_base_answerer(kb: KnowledgeBase | None = None) -> Answerer:
+    """Answer questions the shipped music knowledge base covers, quoting the article and naming its source.
+
+    Requests to create something ("write me a chorus", "compose a melody") are left alone, and a
+    question whose best passage scores below the knowledge base's threshold gets None (so the offline
+    provider says plainly that it needs an API key). The index is opened on the first question.
+
+    Parameters
+    ----------
+    kb : KnowledgeBase, optional
+        Default: :func:`dawglib.brain.kb.default_knowledge_base` (the shipped articles, cached index).
+
+    Examples
+    --------
+    >>> answer = knowledge_base_answerer()
+    >>> answer("write me a chorus about rain") is None  # a request, not a question: no index needed
+    True
+    >>> answer("what is a tritone substitution?").split(":")[0]  # doctest: +SKIP
+    'From the knowledge base, "Tritone substitution" (source'
+    """
+    from .kb import knowledge_answerer
+
+    inner = knowledge_answerer(kb)
+
+    def answer(question: str) -> str | None:
+        if not isinstance(question, str) or not question.strip() or _CREATE.search(question):
+            return None
+        return inner(question)
+
+    return answer
+
+
 def default_answerers(
     *,
     singer: str | None = None,
     coach_db: str | os.PathLike[str] | None = None,
     out_dir: str | os.PathLike[str] | None = None,
+    knowledge: bool | KnowledgeBase = True,
 ) -> list[Answerer]:
-    """The offline provider's answerers: music theory, beat requests, and (with a singer) their takes."""
+    """The offline provider's answerers, in priority order.
+
+    Exact music theory first, then beat requests, then (with a singer) their takes, then (unless
+    ``knowledge`` is False) retrieval over the shipped knowledge base.
+
+    Parameters
+    ----------
+    singer : str, optional
+        Whose takes "my" refers to.
+    coach_db : path, optional
+        The coach store (default ``data/coach.duckdb``).
+    out_dir : path, optional
+        Where beat requests write MIDI (default ``data/generated``).
+    knowledge : bool or KnowledgeBase
+        True: the default knowledge base; a :class:`~dawglib.brain.kb.KnowledgeBase`: that one; False: none.
+    """
     from .theory_qa import answer as theory
 
     out: list[Answerer] = [theory, beat_answerer(out_dir or Path("data") / "generated")]
     if singer:
         out.append(takes_answerer(coach_db or Path("data") / "coach.duckdb", singer=singer))
+    if knowledge is not False:
+        out.append(knowledge_base_answerer(None if knowledge is True else knowledge))
     return out

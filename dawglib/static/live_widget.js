@@ -31,7 +31,17 @@ registerProcessor("dawg-tap", DawgTap);
 
 const RATES = [0, 8000, 16000, 22050, 44100, 48000];
 const TRACE_S = 6;
-const WATCHDOG_MS = 3000;
+// no answer from the kernel for WAIT_MS while it should answer: "waiting for the server"; for GIVE_UP_MS: the
+// run stops with a clear message (the kernel websocket is gone, or came back deaf). @jupyterlab/services queues
+// messages while it reconnects, so model.send() does not fail when the socket is down: silence is the signal.
+const WAIT_MS = 1500;
+const GIVE_UP_MS = 4000;
+// Flow control: at most MAX_IN_FLIGHT audio messages wait for their answer; chunks captured meanwhile are
+// merged into one message (fewer, larger messages when the kernel falls behind, e.g. on a loaded machine;
+// one chunk per message when it keeps up). At most MAX_OUTBOX_S of audio waits in the page (the oldest is
+// dropped beyond that, and the analyser fills the gap), so nothing piles up while the socket is down.
+const MAX_IN_FLIGHT = 2;
+const MAX_OUTBOX_S = 2.0;
 const WARMUP_S = 1.0;
 
 function pct(arr, p) {
@@ -85,7 +95,7 @@ function render({ model, el }) {
   canvas.width = 900;
   canvas.height = 220;
   const ctx2d = canvas.getContext("2d");
-  const latency = h("div", "live-latency", "latency: –");
+  const latency = h("div", "live-latency", "Delay from your voice to the screen: –");
   const errors = h("div", "live-errors");
   const msgs = h("ul", "live-messages");
   const notes = h("div", "live-notes");
@@ -96,8 +106,14 @@ function render({ model, el }) {
   let sr = 0;
   let firstFrame = null;
   let seq = 0;
+  let run = 0; // id of the current run: answers to older runs (a backlog after a reconnection) are ignored
+  let acked = false; // the kernel answered this run's "start"
+  let startSent = 0;
+  let waiting = false;
   let chunks = []; // recent {start, n, capture}
-  let pendingSince = null; // performance.now() of the oldest unanswered chunk
+  const inflight = new Map(); // seq -> performance.now() when sent, for the unanswered audio messages
+  let outbox = []; // captured chunks not sent yet: {pcm, start}
+  let outboxN = 0;
   let lastReply = 0;
   const trace = []; // {t, midi, inTune}
   const paintQueue = [];
@@ -108,14 +124,32 @@ function render({ model, el }) {
   let lastTime = 0;
   let watchdog = null;
 
+  const LOST =
+    "Lost the connection to the server, so your singing is no longer being analysed. " +
+    "Press Start to try again; if nothing happens, reload the page.";
+  const NO_ANSWER =
+    "The server does not answer, so your singing cannot be analysed right now. Reload the page to reconnect.";
+
+  function setState(state) {
+    el.dataset.state = state;
+  }
   function setStatus(text, cls) {
     status.textContent = text;
     status.className = "live-status" + (cls ? " " + cls : "");
   }
   function showError(text) {
+    const first = errors.firstChild;
+    if (first && first.dataset.text === text) {
+      // the same problem again: count it instead of filling the page
+      const n = Number(first.dataset.count || 1) + 1;
+      first.dataset.count = String(n);
+      first.textContent = `${text} (×${n})`;
+      return;
+    }
     const d = h("div", "live-error", text);
+    d.dataset.text = text;
     errors.prepend(d);
-    while (errors.children.length > 4) errors.lastChild.remove();
+    while (errors.children.length > 6) errors.lastChild.remove();
   }
   function addMessage(text, severity) {
     const li = h("li", "live-msg live-msg-" + severity, text);
@@ -123,12 +157,22 @@ function render({ model, el }) {
     while (msgs.children.length > 8) msgs.lastChild.remove();
   }
   function send(content, buffers) {
+    let json;
+    try {
+      json = JSON.stringify(content);
+    } catch (err) {
+      json = undefined;
+    }
+    if (json === undefined) {
+      showError("The page could not encode a message for the server (not valid JSON); it was not sent.");
+      return false;
+    }
     try {
       model.send(content, undefined, buffers);
       return true;
     } catch (err) {
-      showError("Cannot reach the server (" + err + "). Reload the page to reconnect.");
-      stop(false);
+      showError("Cannot reach the server. Reload the page to reconnect.");
+      lose("lost");
       return false;
     }
   }
@@ -149,15 +193,17 @@ function render({ model, el }) {
       return;
     }
     startBtn.disabled = true;
+    setState("starting");
     setStatus("Asking for the microphone…");
+    const want = Number(rateSel.value) || 0;
+    const constraints = { echoCancellation: false, autoGainControl: false, noiseSuppression: false, channelCount: 1 };
+    if (want) constraints.sampleRate = { ideal: want };
     let stream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({
-        audio: { echoCancellation: false, autoGainControl: false, noiseSuppression: false, channelCount: 1 },
-      });
+      stream = await navigator.mediaDevices.getUserMedia({ audio: constraints });
     } catch (err) {
       const name = (err && err.name) || "Error";
-      let text = `Microphone unavailable (${name}): ${err && err.message ? err.message : err}.`;
+      let text = `The microphone could not be opened (${name}). Check it is plugged in and allowed, then press Start again.`;
       if (name === "NotAllowedError" || name === "SecurityError")
         text = "Microphone permission denied. Allow the microphone for this page (the icon in the address bar) and press Start again.";
       else if (name === "NotFoundError" || name === "OverconstrainedError")
@@ -166,11 +212,11 @@ function render({ model, el }) {
         text = "The microphone is busy or blocked by the system (another app may be using it).";
       showError(text);
       send({ type: "client_error", message: text });
+      setState("idle");
       setStatus("Not running.", "live-idle");
       startBtn.disabled = false;
       return;
     }
-    const want = Number(rateSel.value) || 0;
     let ctx;
     try {
       ctx = want ? new AudioContext({ sampleRate: want, latencyHint: "interactive" }) : new AudioContext({ latencyHint: "interactive" });
@@ -179,7 +225,9 @@ function render({ model, el }) {
       URL.revokeObjectURL(url);
     } catch (err) {
       stream.getTracks().forEach((t) => t.stop());
-      showError(`This browser cannot run audio at ${want ? want + " Hz" : "the device rate"}: ${err}. Pick another mic rate.`);
+      if (ctx) ctx.close();
+      showError(`This browser cannot record at ${want ? want / 1000 + " kHz" : "the device rate"}. Pick another mic rate and press Start again.`);
+      setState("idle");
       setStatus("Not running.", "live-idle");
       startBtn.disabled = false;
       return;
@@ -195,22 +243,37 @@ function render({ model, el }) {
     sink.connect(ctx.destination);
     firstFrame = null;
     seq = 0;
+    run += 1;
+    acked = false;
+    waiting = false;
     chunks = [];
+    notes.textContent = "";
     trace.length = 0;
+    lastTime = 0;
     e2e.length = 0;
     compute.length = 0;
-    pendingSince = null;
-    lastReply = performance.now();
+    inflight.clear();
+    outbox = [];
+    outboxN = 0;
     node.port.onmessage = (ev) => onChunk(ev.data);
     audio = { ctx, stream, node, src, sink };
     const track = stream.getAudioTracks()[0];
     const settings = track && track.getSettings ? track.getSettings() : {};
-    if (track) track.onended = () => { showError("The microphone was disconnected."); stop(true); };
-    send({ type: "start", sr, chunk, mic_sr: settings.sampleRate || null, label: track ? track.label : "" });
-    setStatus(`Listening at ${sr} Hz (${chunk}-sample chunks)…`, "live-running");
+    el.dataset.sr = String(sr);
+    el.dataset.micSr = String(settings.sampleRate || "");
+    if (track) track.onended = () => { showError("The microphone was disconnected. Plug it back in and press Start again."); stop(true); };
+    startSent = lastReply = performance.now();
+    send({ type: "start", run, sr, chunk, mic_sr: settings.sampleRate || null, label: track ? track.label : "" });
+    setStatus("Connecting to the analyser…");
+    status.title = `${sr} Hz, ${chunk}-sample chunks`;
     stopBtn.disabled = false;
-    watchdog = setInterval(checkAlive, 500);
+    watchdog = setInterval(checkAlive, 250);
     await ctx.resume();
+  }
+
+  function listening() {
+    setState("running");
+    setStatus(`Listening at ${sr} Hz — sing!`, "live-running");
   }
 
   function onChunk({ pcm, end }) {
@@ -220,22 +283,58 @@ function render({ model, el }) {
     const start = end - pcm.length - firstFrame;
     const capture = now - (pcm.length / sr) * 1000;
     chunks.push({ start, n: pcm.length, capture });
-    if (chunks.length > 400) chunks.splice(0, chunks.length - 400);
-    if (pendingSince === null) pendingSince = now;
-    send({ type: "pcm", seq: seq++, start_sample: start, capture_ms: capture, n: pcm.length }, [pcm.buffer]);
+    if (chunks.length > 4000) chunks.splice(0, chunks.length - 4000);
+    outbox.push({ pcm, start });
+    outboxN += pcm.length;
+    while (outboxN > MAX_OUTBOX_S * sr && outbox.length > 1) outboxN -= outbox.shift().pcm.length;
+    flush();
+  }
+
+  function flush() {
+    if (!audio || !outbox.length || inflight.size >= MAX_IN_FLIGHT) return;
+    let pcm = outbox[0].pcm;
+    if (outbox.length > 1) {
+      pcm = new Float32Array(outboxN);
+      let o = 0;
+      for (const c of outbox) {
+        pcm.set(c.pcm, o);
+        o += c.pcm.length;
+      }
+    }
+    const start = outbox[0].start;
+    outbox = [];
+    outboxN = 0;
+    const s = seq++;
+    inflight.set(s, performance.now());
+    send({ type: "pcm", run, seq: s, start_sample: start, n: pcm.length, dtype: "float32" }, [pcm.buffer]);
   }
 
   function checkAlive() {
     if (!audio) return;
     const now = performance.now();
-    if (pendingSince !== null && now - pendingSince > WATCHDOG_MS && now - lastReply > WATCHDOG_MS) {
-      showError(`No answer from the server for ${(WATCHDOG_MS / 1000).toFixed(0)} s: the connection is lost or the kernel stopped. Reload the page to reconnect.`);
-      stop(false);
+    let since = acked ? null : startSent;
+    for (const t of inflight.values()) since = since === null ? t : Math.min(since, t);
+    const quiet = since === null ? 0 : now - Math.max(lastReply, since);
+    if (quiet > GIVE_UP_MS) {
+      showError(acked ? LOST : NO_ANSWER);
+      lose(acked ? "lost" : "no-answer");
+      return;
+    }
+    if (quiet > WAIT_MS && !waiting) {
+      waiting = true;
+      setState("waiting");
+      setStatus("Waiting for the server… (the connection is slow or interrupted)", "live-waiting");
     }
     if (now - lastStatsSent > 1000 && e2e.length) {
       lastStatsSent = now;
       send({ type: "stats", ...stats() });
     }
+  }
+
+  function lose(state) {
+    stop(false);
+    setState(state);
+    setStatus("Not connected.", "live-idle live-lost");
   }
 
   function stop(tell) {
@@ -252,10 +351,15 @@ function render({ model, el }) {
         /* already closed */
       }
       audio = null;
-      if (tell) send({ type: "stop" });
+      inflight.clear();
+      outbox = [];
+      outboxN = 0;
+      if (tell) send({ type: "stop", run });
     }
     startBtn.disabled = false;
     stopBtn.disabled = true;
+    waiting = false;
+    setState("stopped");
     setStatus("Stopped. Press Start to sing again.", "live-idle");
   }
 
@@ -269,11 +373,28 @@ function render({ model, el }) {
     };
   }
 
-  // ---- events from Python --------------------------------------------------------------------
+  // ---- answers from Python -------------------------------------------------------------------
   model.on("msg:custom", (msg) => {
+    try {
+      onAnswer(msg);
+    } catch (err) {
+      console.error("dawg live: bad answer", err);
+      showError("An answer from the server could not be read; it was ignored.");
+    }
+  });
+
+  function onAnswer(msg) {
+    if (!msg || typeof msg !== "object") throw new Error("not an object");
+    if (msg.run !== undefined && msg.run !== null && msg.run !== run) return; // a run that is over
     lastReply = performance.now();
+    if (audio && (waiting || !acked) && msg.type !== "error") {
+      acked = true;
+      waiting = false;
+      listening();
+    }
+    if ((msg.type === "events" || msg.type === "error") && inflight.delete(msg.seq)) flush();
     if (msg.type === "events") {
-      pendingSince = null;
+      if (!Array.isArray(msg.events)) throw new Error("events is not a list");
       if (typeof msg.compute_ms === "number") compute.push(msg.compute_ms);
       if (compute.length > 5000) compute.splice(0, 1000);
       for (const ev of msg.events) handleEvent(ev);
@@ -282,31 +403,32 @@ function render({ model, el }) {
         requestAnimationFrame(paint);
       }
     } else if (msg.type === "error") {
-      pendingSince = null;
-      showError(msg.message);
+      showError(String(msg.message));
+      if (msg.fatal && audio) stop(false);
     } else if (msg.type === "notice") {
-      addMessage(msg.message, msg.severity || "info");
+      addMessage(String(msg.message), msg.severity || "info");
     }
-  });
+  }
 
   function handleEvent(ev) {
+    if (!ev || typeof ev !== "object" || typeof ev.time_s !== "number" || !Number.isFinite(ev.time_s)) return;
     if (ev.kind === "pitch") {
       const cap = captureOf(Math.round(ev.time_s * sr));
       paintQueue.push({ ev, cap });
     } else if (ev.kind === "note_start") {
-      const d = h("span", "live-note-item", ev.name);
-      d.dataset.note = ev.name;
+      const d = h("span", "live-note-item", String(ev.name));
+      d.dataset.note = String(ev.name);
       d.dataset.timeS = ev.time_s.toFixed(2);
       notes.append(d);
       while (notes.children.length > 64) notes.firstChild.remove();
     } else if (ev.kind === "note_end") {
       const last = notes.lastChild;
       if (last && last.dataset.note === ev.name) {
-        last.title = `${ev.name} ${ev.cents >= 0 ? "+" : ""}${Math.round(ev.cents)} c`;
+        last.title = `${ev.name} ${ev.cents >= 0 ? "+" : ""}${Math.round(ev.cents)} cents`;
         last.classList.add(ev.in_tune ? "live-in" : "live-out");
       }
     } else if (ev.kind === "message") {
-      addMessage(ev.text, ev.severity);
+      addMessage(String(ev.text), ev.severity);
     }
   }
 
@@ -315,20 +437,21 @@ function render({ model, el }) {
     const batch = paintQueue.splice(0, paintQueue.length);
     let last = null;
     for (const { ev } of batch) {
+      if (ev.time_s < lastTime - 0.5) trace.length = 0; // the analysis restarted: a new time line
       trace.push({ t: ev.time_s, midi: ev.midi, inTune: ev.in_tune });
       last = ev;
       lastTime = ev.time_s;
     }
     while (trace.length && trace[0].t < lastTime - TRACE_S) trace.shift();
     if (last) {
-      if (last.voiced) {
+      if (last.voiced && typeof last.f0_hz === "number" && typeof last.cents === "number") {
         noteBox.textContent = last.note;
         noteBox.dataset.note = last.note;
-        centsBox.textContent = `${last.cents >= 0 ? "+" : ""}${Math.round(last.cents)} c · ${last.f0_hz.toFixed(1)} Hz`;
+        centsBox.textContent = `${last.cents >= 0 ? "+" : ""}${Math.round(last.cents)} cents · ${last.f0_hz.toFixed(1)} Hz`;
         const c = Math.max(-50, Math.min(50, last.cents));
         hand.setAttribute("transform", `rotate(${(c / 50) * 90})`);
         hand.setAttribute("stroke", last.in_tune ? "#2a2" : "#d33");
-        noteBox.classList.toggle("live-in", last.in_tune);
+        noteBox.classList.toggle("live-in", !!last.in_tune);
         noteBox.classList.toggle("live-out", !last.in_tune);
       } else {
         noteBox.textContent = "–";
@@ -346,8 +469,9 @@ function render({ model, el }) {
     const s = stats();
     if (s.n) {
       latency.textContent =
-        `latency capture→painted: p50 ${s.e2e_p50_ms.toFixed(0)} ms, p95 ${s.e2e_p95_ms.toFixed(0)} ms ` +
-        `(${s.n} frames after the first second) · compute per chunk: p50 ${s.compute_p50_ms.toFixed(2)} ms, p95 ${s.compute_p95_ms.toFixed(2)} ms`;
+        `Delay from your voice to the screen: ${s.e2e_p50_ms.toFixed(0)} ms typical, ${s.e2e_p95_ms.toFixed(0)} ms ` +
+        `at the slowest 5% (${s.n} frames after the first second) · analysis ${s.compute_p50_ms.toFixed(2)} ms ` +
+        `per chunk (slowest 5%: ${s.compute_p95_ms.toFixed(2)} ms)`;
       latency.dataset.e2eP50Ms = s.e2e_p50_ms.toFixed(1);
       latency.dataset.e2eP95Ms = s.e2e_p95_ms.toFixed(1);
       latency.dataset.computeP95Ms = s.compute_p95_ms.toFixed(3);
@@ -358,12 +482,13 @@ function render({ model, el }) {
   function drawTrace() {
     const W = canvas.width, H = canvas.height;
     ctx2d.clearRect(0, 0, W, H);
-    const voiced = trace.filter((p) => p.midi !== null && Number.isFinite(p.midi));
+    const voiced = trace.filter((p) => typeof p.midi === "number" && Number.isFinite(p.midi));
     let lo = 55, hi = 79;
     if (voiced.length) {
-      const ms = voiced.map((p) => p.midi);
-      lo = Math.floor(Math.min(...ms)) - 3;
-      hi = Math.ceil(Math.max(...ms)) + 3;
+      let mn = Infinity, mx = -Infinity;
+      for (const p of voiced) { if (p.midi < mn) mn = p.midi; if (p.midi > mx) mx = p.midi; }
+      lo = Math.floor(mn) - 3;
+      hi = Math.ceil(mx) + 3;
       if (hi - lo < 12) { const m = (hi + lo) / 2; lo = Math.floor(m - 6); hi = Math.ceil(m + 6); }
     }
     const y = (m) => H - ((m - lo) / (hi - lo)) * H;
@@ -374,7 +499,7 @@ function render({ model, el }) {
       ctx2d.strokeStyle = m % 12 === 0 ? "#bbb" : "#eee";
       ctx2d.beginPath(); ctx2d.moveTo(0, y(m)); ctx2d.lineTo(W, y(m)); ctx2d.stroke();
       ctx2d.fillStyle = "#999";
-      ctx2d.fillText(names[m % 12] + (Math.floor(m / 12) - 1), 2, y(m) - 1);
+      ctx2d.fillText(names[((m % 12) + 12) % 12] + (Math.floor(m / 12) - 1), 2, y(m) - 1);
     }
     for (const p of voiced) {
       ctx2d.fillStyle = p.inTune ? "#2a2" : "#d33";
@@ -385,12 +510,18 @@ function render({ model, el }) {
   startBtn.addEventListener("click", () => start());
   stopBtn.addEventListener("click", () => stop(true));
   rateSel.addEventListener("change", () => { model.set("sample_rate_hz", Number(rateSel.value)); model.save_changes(); });
-  // test hook: send raw messages as the page would (garbage frames)
+  setState("idle");
+  // test hook: send raw messages as the page would (garbage frames), read the statistics
   el.dawgLive = {
     sendRaw: (content, buffers) => send(content, buffers),
     stats,
-    resetStats: () => { e2e.length = 0; compute.length = 0; },
+    resetStats: () => {
+      e2e.length = 0;
+      compute.length = 0;
+      for (const k of ["e2eP50Ms", "e2eP95Ms", "computeP95Ms", "n"]) delete latency.dataset[k];
+    },
     stop: () => stop(true),
+    debug: () => ({ run, acked, waiting, inflight: inflight.size, outbox: outboxN, lastReply, now: performance.now(), seq, running: !!audio }),
   };
   return () => stop(false);
 }

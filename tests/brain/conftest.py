@@ -137,3 +137,13 @@ def _providers(_servers: dict[str, FakeLLMServer]) -> dict:
 def providers(_providers: dict, servers: dict[str, FakeLLMServer]) -> dict:
     """SDK providers pointed at the fake servers (0.5 s timeout, SDK retries off)."""
     return _providers
+
+
+@pytest.fixture(scope="module")
+def kb(kb_index):
+    """The shipped knowledge base; the index is built once per session (the root conftest's ``kb_index``)."""
+    from dawglib.brain.kb import KnowledgeBase
+
+    with KnowledgeBase(kb_index) as k:
+        k.ensure_index()
+        yield k

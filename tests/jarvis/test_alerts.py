@@ -12,24 +12,13 @@ from jarvis_analytics.alerts import AlertManager, AlertRule, Budget, Maintenance
 from jarvis_analytics.exceptions import JarvisError
 from jarvis_analytics.store import Store
 
-from .conftest import jarvis
+from .conftest import api_requests, jarvis, llm_call
 
 T0 = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 def _requests(start_s: int, n: int, *, status: int) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "ts": [T0 + dt.timedelta(seconds=start_s + i) for i in range(n)],
-            "service": "api",
-            "endpoint": "/",
-            "method": "GET",
-            "status": status,
-            "duration_ms": 10.0,
-            "user_id": "u",
-            "session_id": "s",
-        }
-    )
+    return api_requests(T0, start_s, n, status=status)
 
 
 def test_rule_fires_after_for_duration_once_and_resolves(tmp_path):
@@ -72,24 +61,7 @@ def test_budgets_warn_then_critical():
     engine = RuleEngine(am, rules=[], budgets=[Budget("openai-monthly", 10.0, provider="openai")])
 
     def spend(usd: float, provider: str = "openai") -> None:
-        store.append(
-            "llm_call",
-            pd.DataFrame(
-                {
-                    "ts": [T0 + dt.timedelta(days=2)],
-                    "provider": [provider],
-                    "model": ["m"],
-                    "tokens_in": [1],
-                    "tokens_out": [1],
-                    "cost_usd": [usd],
-                    "latency_ms": [1.0],
-                    "ok": [True],
-                    "user_id": ["u"],
-                    "persona": ["p"],
-                    "feature": ["chat"],
-                }
-            ),
-        )
+        store.append("llm_call", llm_call(T0 + dt.timedelta(days=2), usd, provider=provider))
 
     spend(5.0)
     spend(50.0, provider="anthropic")  # other provider: not in this budget

@@ -92,8 +92,14 @@ def test_four_emitters_one_writer_one_reader(tmp_path):
     with open_reader(db) as r:
         got = r.query("SELECT count(*) AS n, count(DISTINCT session_id) AS d FROM request")
         per = r.query("SELECT service, count(*) AS n FROM request GROUP BY service ORDER BY service")
+        # the summaries merged by the one writer agree with the raw rows
+        per_minute = r.query("SELECT service, sum(requests) AS n FROM request_minute GROUP BY 1 ORDER BY 1")
+        hist = r.query("SELECT sum(n) AS n FROM request_hist_hour")
+        users = r.query("SELECT count(*) AS n, bit_count(max(days)) AS d FROM user_activity")
     assert got.n[0] == 100_000 and got.d[0] == 100_000  # 0 lost, 0 duplicated
     assert per.n.tolist() == [25_000] * 4
+    assert per_minute.n.tolist() == [25_000] * 4 and hist.n[0] == 100_000
+    assert users.n[0] == 50 and users.d[0] == 1
 
 
 @pytest.mark.slow
@@ -113,7 +119,9 @@ def test_kill_9_of_the_writer_loses_no_committed_event(tmp_path):
     with Store(db) as store:
         drain_spool(store, spool)
         got = store.query("SELECT count(*) AS n, count(DISTINCT session_id) AS d FROM session")
+        users = store.query("SELECT count(*) AS n, bit_count(max(days)) AS d FROM user_activity")
     assert got.n[0] == n_files * per_file and got.d[0] == n_files * per_file
+    assert users.n[0] == 10 and users.d[0] == 1
     assert not list(spool.glob("*.jsonl"))
 
 

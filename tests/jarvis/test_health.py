@@ -15,6 +15,7 @@ import pytest
 
 from jarvis_analytics.exceptions import JarvisError
 from jarvis_analytics.health import Monitor, MonitorConfig, ServiceConfig, load_config, run_check
+from jarvis_analytics.schema import SCHEMA_VERSION
 from jarvis_analytics.store import Store
 
 from .conftest import jarvis
@@ -125,7 +126,7 @@ def test_tcp_and_duckdb_checks(server, tmp_path):
     assert not run_check(ServiceConfig("db", kind="duckdb", path=str(db), timeout_s=0.2)).ok
     with Store(db):  # the writer holds the file; the check reads the snapshot and never fights the lock
         r = run_check(ServiceConfig("db", kind="duckdb", path=str(db)))
-        assert r.ok and r.detail == "schema v2"
+        assert r.ok and r.detail == f"schema v{SCHEMA_VERSION}"
 
 
 def test_pending_before_down_and_flips_recorded_once(server):

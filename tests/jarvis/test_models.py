@@ -10,6 +10,7 @@ import pytest
 
 from jarvis_analytics import anomalies, costs, forecast
 from jarvis_analytics.demo import COST_SPIKE, INCIDENTS
+from jarvis_analytics.schema import SCHEMA_VERSION
 from jarvis_analytics.store import Store, open_reader
 
 from .conftest import jarvis
@@ -82,4 +83,4 @@ def test_demo_db_alias_keeps_make_data_working(tmp_path):
     out = jarvis("demo-db", "--db", str(tmp_path / "j.duckdb"), "--days", "2").stdout
     assert out.startswith("wrote ")
     with Store(tmp_path / "j.duckdb", read_only=True) as s:
-        assert s.counts()["request"] > 0 and s.schema_version() == 2
+        assert s.counts()["request"] > 0 and s.schema_version() == SCHEMA_VERSION

@@ -2,8 +2,8 @@
 
 Every genre at 70/100/140/175 BPM, 4-bar renders at 22.05 kHz. Octave-tolerant (x2 or /2 also
 accepted) for the half-time genres (trap, reggae one-drop), for ambient, whose sparse kick plays
-on beats 1 and 3 only, and for a tempo outside the genre's usual range (hip-hop at 175 BPM is
-heard as half-time 87.5 BPM: the metrical level is genuinely ambiguous there). Inside the usual
+on beats 1 and 3 only, and for a tempo outside the genre's usual range (hip-hop or lo-fi at 175 BPM
+is heard as half-time 87.5 BPM: the metrical level is genuinely ambiguous there). Inside the usual
 range the tempo must come back at the requested level.
 """
 
@@ -18,19 +18,10 @@ SR = 22050
 OCTAVE_TOLERANT = {"trap", "reggae", "ambient"}
 
 
-KNOWN_MISSES = {
-    # in-range swing jazz at 140 is read at the half-note level (70): rhythm.tempo's metrical-level
-    # choice misses the ride's quarter-note pulse; strict xfail so a fix shows up
-    ("jazz", 140): "dawglib.rhythm.tempo reads swing jazz at 140 BPM as 70",
-}
-
-
 def _cases():
     for genre in genre_names():
         for bpm in (70, 100, 140, 175):
-            reason = KNOWN_MISSES.get((genre, bpm))
-            marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-            yield pytest.param(genre, bpm, marks=marks, id=f"{genre}-{bpm}")
+            yield pytest.param(genre, bpm, id=f"{genre}-{bpm}")
 
 
 @pytest.mark.slow

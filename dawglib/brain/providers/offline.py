@@ -3,7 +3,10 @@
 It runs on this machine, costs nothing and needs no key. It is the only provider when no API key is
 set and the last route of every chain otherwise. Its answerers are plain functions
 ``question -> str | None`` (None: not mine); the default set is the exact music-theory Q&A of
-:mod:`dawglib.brain.theory_qa`. Anything else gets :data:`NEEDS_KEY` — never invented text.
+:mod:`dawglib.brain.theory_qa`. :func:`dawglib.brain.answerers.default_answerers` (what ``dawg ask``
+and the coach app use) adds beat requests, the user's takes and retrieval over the shipped music
+knowledge base (:mod:`dawglib.brain.kb`: quoted passages with their source, nothing below the
+calibrated similarity threshold). Anything else gets :data:`NEEDS_KEY` — never invented text.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ __all__ = ["OfflineProvider", "NEEDS_KEY"]
 NEEDS_KEY = (
     "I can't answer that offline: it needs a language model, and no API key is set. "
     "Set OPENAI_API_KEY, ANTHROPIC_API_KEY or GEMINI_API_KEY (or add keys to ~/.config/dawg/brain.toml) "
-    "and ask again. Offline I answer exact music-theory questions only, e.g. 'spell C major 7', "
-    "'relative minor of E flat major', 'roman numeral of A minor in C major', 'transpose C E G up 2 semitones'."
+    "and ask again. Offline I answer exact music-theory questions, e.g. 'spell C major 7', "
+    "'relative minor of E flat major', 'roman numeral of A minor in C major', 'transpose C E G up 2 semitones', "
+    "and questions my music knowledge base covers (harmony, rhythm, song form, singing technique, mixing), "
+    "e.g. 'what is a tritone substitution?'."
 )
 
 Answerer = Callable[[str], "str | None"]
