@@ -40,7 +40,7 @@ const GIVE_UP_MS = 4000;
 // merged into one message (fewer, larger messages when the kernel falls behind, e.g. on a loaded machine;
 // one chunk per message when it keeps up). At most MAX_OUTBOX_S of audio waits in the page (the oldest is
 // dropped beyond that, and the analyser fills the gap), so nothing piles up while the socket is down.
-const MAX_IN_FLIGHT = 2;
+const MAX_IN_FLIGHT = 8;
 const MAX_OUTBOX_S = 2.0;
 const WARMUP_S = 1.0;
 
