@@ -17,6 +17,7 @@ Environment:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hmac
 import html
@@ -88,7 +89,7 @@ def _shared() -> dict[str, Any]:
             "live": dash.LiveReader(DB),
             "up30": dash.UptimeCache(pd.Timedelta(days=30).to_pytimedelta()),
             "acks": dash.AckBook.for_store(DB),
-            "memo": dash.ResultMemo(),
+            "memo": dash.ResultMemo(background=True),  # anomalies + forecast of a new hour: in a worker
             "pool": ThreadPoolExecutor(max_workers=1, thread_name_prefix="jarvis-ops-charts"),
         }
     return pn.state.cache[key]
@@ -320,6 +321,7 @@ class BuiltCharts:
     services: list[str]
     latency_service: str
     figures: dict[str, Any]
+    memo_refreshed: int = 0  # ResultMemo.refreshed before the query: a later value means newer hourly results
 
 
 def build_charts(
@@ -332,8 +334,13 @@ def build_charts(
     generation: Any,
     latency_service: str,
     memo: dash.ResultMemo | None = None,
+    lease: Callable[[], dash.Lease] | None = None,
 ) -> BuiltCharts:
-    """Query (``dash.chart_data``) and build every figure; touches no Panel object or document."""
+    """Query (``dash.chart_data``) and build every figure; touches no Panel object or document.
+
+    ``lease`` lends the memo's worker a cursor when the anomalies and forecast of a new hour are
+    recomputed in the background (``dash.LiveReader.lease``).
+    """
     args = {
         "range_label": range_label,
         "until": until,
@@ -342,24 +349,36 @@ def build_charts(
         "generation": generation,
         "latency_service": latency_service,
     }
-    d = dash.chart_data(
-        con, range_label=range_label, until=until, by=by, budget_usd=budget_usd, memo=memo, generation=generation
+    refreshed = memo.refreshed if memo is not None else 0
+    # a recomputation of the hour's anomalies/forecast starts once the figures are built (shared GIL)
+    with memo.deferred() if memo is not None else contextlib.nullcontext():
+        d = dash.chart_data(
+            con,
+            range_label=range_label,
+            until=until,
+            by=by,
+            budget_usd=budget_usd,
+            memo=memo,
+            generation=generation,
+            lease=lease,
+        )
+        services = sorted(d.traffic.service.unique()) if len(d.traffic) else []
+        svc = latency_service if latency_service in services else (services or [""])[0]
+        kit = _Kit()
+        req, err, lat = traffic_figures(d.step, d.traffic, d.marks, latency_service=svc, kit=kit)
+        bars, cum = cost_figures(d.costs, d.marks, by=by, kit=kit)
+        figures = {
+            "requests": req,
+            "errors": err,
+            "latency": lat,
+            "forecast": forecast_figure(d.history, d.forecast, kit=kit),
+            "cost_daily": bars,
+            "cost_mtd": cum,
+            "users": users_figure(d.users_daily, kit=kit),
+        }
+    return BuiltCharts(
+        args=args, data=d, services=services, latency_service=svc, figures=figures, memo_refreshed=refreshed
     )
-    services = sorted(d.traffic.service.unique()) if len(d.traffic) else []
-    svc = latency_service if latency_service in services else (services or [""])[0]
-    kit = _Kit()
-    req, err, lat = traffic_figures(d.step, d.traffic, d.marks, latency_service=svc, kit=kit)
-    bars, cum = cost_figures(d.costs, d.marks, by=by, kit=kit)
-    figures = {
-        "requests": req,
-        "errors": err,
-        "latency": lat,
-        "forecast": forecast_figure(d.history, d.forecast, kit=kit),
-        "cost_daily": bars,
-        "cost_mtd": cum,
-        "users": users_figure(d.users_daily, kit=kit),
-    }
-    return BuiltCharts(args=args, data=d, services=services, latency_service=svc, figures=figures)
 
 
 # -- the app ------------------------------------------------------------------------------------
@@ -371,6 +390,8 @@ class OpsDashboard:
     The page is sent with the health tiles, alerts and as-of line already filled (cheap, shared per
     snapshot); the charts are filled by :meth:`load_charts` once the browser has drawn the page
     (``pn.state.onload``), from results shared by the sessions (``dash.chart_data`` with a memo).
+    After an hour boundary the memo's worker recomputes the anomalies and forecast while the charts
+    keep the previous hour's; the first periodic refresh after they landed redraws the charts.
     """
 
     def __init__(self) -> None:
@@ -382,6 +403,7 @@ class OpsDashboard:
         self.charts_loaded = False
         self.until: Any = None
         self.last_chart_refresh = 0.0
+        self.awaiting_hourly: int | None = None  # shown anomalies/forecast are stale: memo.refreshed then
         self.range = pn.widgets.RadioButtonGroup(name="Time range", options=list(dash.RANGES), value=START_RANGE)
         self.cost_by = pn.widgets.RadioButtonGroup(name="Cost by", options=["provider", "model"], value="provider")
         self.budget = pn.widgets.FloatInput(name="Monthly LLM budget (USD)", value=BUDGET_USD, step=10, start=0)
@@ -426,6 +448,7 @@ class OpsDashboard:
     def refresh(self, force: bool = False) -> None:
         con, _ = self.live.get()
         if self.live.opened == self.gen and not force:
+            self._hourly_landed()
             return
         self.gen = self.live.opened
         gen = self.gen
@@ -444,6 +467,18 @@ class OpsDashboard:
         self.render_alerts(dash.alerts_view(con, acks=self.shared["acks"]))
         if self.charts_loaded and time.monotonic() - self.last_chart_refresh >= CHART_REFRESH_S:
             self.refresh_charts()
+        else:
+            self._hourly_landed()
+
+    def _hourly_landed(self) -> None:
+        """Redraw the charts when they show the previous hour's anomalies/forecast and the new ones landed.
+
+        The memo's worker recomputes those after an hour boundary while the refresh shows the old
+        ones (no refresh waits for it); the next periodic refresh after they landed shows them (the
+        other results are memo hits: no query).
+        """
+        if self.charts_loaded and self.awaiting_hourly is not None and self.memo.refreshed != self.awaiting_hourly:
+            self.refresh_charts()
 
     def _chart_args(self) -> dict[str, Any]:
         """What the charts depend on, read from the widgets (in the session's thread)."""
@@ -458,8 +493,14 @@ class OpsDashboard:
 
     def _start_prebuild(self) -> None:
         """Query and build the charts in a worker thread while the browser loads and draws the page."""
-        con = self.con().cursor()  # a cursor of its own: DuckDB connections are not shared across threads
-        self._prebuilt = self.shared["pool"].submit(build_charts, con, memo=self.memo, **self._chart_args())
+        # a cursor of its own (DuckDB connections are not shared across threads), leased so that the
+        # reader keeps this snapshot open until the worker is done
+        lease = self.live.lease()
+        self._prebuilt = self.shared["pool"].submit(self._prebuild, lease, self._chart_args())
+
+    def _prebuild(self, lease: dash.Lease, args: dict[str, Any]) -> BuiltCharts:
+        with lease:
+            return build_charts(lease.con, memo=self.memo, lease=self.live.lease, **args)
 
     async def load_charts(self) -> None:
         """Show the charts (runs once the browser has drawn the page; usually prebuilt by then)."""
@@ -476,10 +517,11 @@ class OpsDashboard:
             self.show_charts(built)
 
     def refresh_charts(self) -> None:
-        self.show_charts(build_charts(self.con(), memo=self.memo, **self._chart_args()))
+        self.show_charts(build_charts(self.con(), memo=self.memo, lease=self.live.lease, **self._chart_args()))
 
     def show_charts(self, built: BuiltCharts) -> None:
         self.last_chart_refresh = time.monotonic()
+        self.awaiting_hourly = None if built.data.hourly_current else built.memo_refreshed
         d, figs = built.data, built.figures
         if list(self.latency_service.options) != built.services or self.latency_service.value != built.latency_service:
             self._updating = True

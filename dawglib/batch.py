@@ -41,11 +41,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
 import shutil
 import socket
+import threading
 import time
 import uuid
 import warnings
@@ -279,8 +281,117 @@ def _limit_threads() -> None:
             sys.modules["torch"].set_num_threads(1)
 
 
-def _init_worker() -> None:
+# glibc malloc: numpy's large arrays (audio, spectra: MBs) each come from a fresh mmap and go back
+# to the kernel when freed below these thresholds, i.e. a page fault per page of every large array.
+# Dask's nanny fixes MALLOC_TRIM_THRESHOLD_=65536 in its workers, which also freezes the mmap
+# threshold at 128 KiB: ~3x the page faults and ~30 % more time per file (measured, bench/batch.py).
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_MMAP_BYTES = 64 << 20  # arrays up to this size come from the heap, reused between calls
+_TRIM_BYTES = 128 << 20  # free heap kept (not returned to the kernel) up to this size
+_GLIBC_DEFAULT_BYTES = 128 * 1024
+_MALLOC_ENV = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
+_malloc_lock = threading.Lock()
+_malloc_users = 0
+_own_worker = False  # True in the processes of our local pool (tuned for good in _init_worker)
+
+
+@functools.cache
+def _libc() -> Any:
+    """The C library's ``mallopt``/``malloc_trim`` (glibc), or None (another C library or platform)."""
+    import ctypes
+
+    try:
+        lib = ctypes.CDLL(None)
+        lib.mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+        lib.malloc_trim.argtypes = (ctypes.c_size_t,)
+    except (OSError, AttributeError):
+        return None
+    return lib
+
+
+def _mallopt(*, mmap_bytes: int, trim_bytes: int) -> bool:
+    lib = _libc()
+    if lib is None:
+        return False
+    return bool(lib.mallopt(_M_MMAP_THRESHOLD, mmap_bytes)) and bool(lib.mallopt(_M_TRIM_THRESHOLD, trim_bytes))
+
+
+def _env_bytes(name: str) -> int:
+    try:
+        return int(os.environ.get(name, _GLIBC_DEFAULT_BYTES))
+    except ValueError:
+        return _GLIBC_DEFAULT_BYTES
+
+
+@contextlib.contextmanager
+def _arrays_malloc() -> Iterator[None]:
+    """Heap allocation for large arrays while a task runs in a process whose malloc was pinned.
+
+    Only where ``MALLOC_TRIM_THRESHOLD_``/``MALLOC_MMAP_THRESHOLD_`` fixed the thresholds (a Dask
+    worker): they are raised while any task of this module runs and then restored exactly, with the
+    free memory trimmed back to the kernel, as the worker's owner asked.
+    """
+    global _malloc_users
+    if _own_worker or not any(v in os.environ for v in _MALLOC_ENV) or _libc() is None:
+        yield
+        return
+    with _malloc_lock:
+        _malloc_users += 1
+        if _malloc_users == 1:
+            _mallopt(mmap_bytes=_MMAP_BYTES, trim_bytes=_TRIM_BYTES)
+    try:
+        yield
+    finally:
+        with _malloc_lock:
+            _malloc_users -= 1
+            if _malloc_users == 0:
+                _mallopt(mmap_bytes=_env_bytes(_MALLOC_ENV[1]), trim_bytes=_env_bytes(_MALLOC_ENV[0]))
+                _libc().malloc_trim(0)
+
+
+def _warm_up(opts: _Options) -> None:
+    """Import and run the analyses once on 1 s of a synthetic tone (imports, numba caches, first calls)."""
+    import numpy as np
+
+    sr = 16000
+    t = np.arange(sr) / sr
+    y = (0.5 * np.sin(2 * np.pi * 220.0 * t) * (t < 0.8)).astype(np.float64)
+    with contextlib.suppress(Exception), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if "coach" in opts.analyses:
+            from .render import pretty_midi
+
+            pretty_midi()  # the reference MIDI reader
+        _analyze_loaded(y, sr, _Item("warm-up", "0" * 16, "", None), opts, None)
+        import pandas  # noqa: F401 - results travel as DataFrames
+        import pyarrow  # noqa: F401
+
+
+def _init_worker(opts: _Options | None = None) -> None:
+    """Initializer of the local pool's processes: one thread, malloc for arrays, warm imports, fast exit."""
+    global _own_worker
     _limit_threads()
+    _own_worker = True
+    _mallopt(mmap_bytes=_MMAP_BYTES, trim_bytes=_TRIM_BYTES)
+    if opts is not None:
+        _warm_up(opts)
+    import atexit
+    import sys
+
+    def _fast_exit() -> None:
+        # runs first at exit (last registered): every result has been sent by then; skip the
+        # interpreter's teardown of numba/scipy/pandas (~0.4 s per worker, measured)
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(0)
+
+    atexit.register(_fast_exit)
+
+
+def _noop() -> None:
+    """A task that makes the pool start a process now (its initializer then warms it up)."""
 
 
 def _summary_base(item: _Item, opts: _Options) -> dict[str, Any]:
@@ -410,6 +521,11 @@ def _error_text(exc: BaseException) -> str:
 def _run_items(items: list[_Item], opts: _Options) -> list[dict[str, Any]]:
     """Analyse a list of files (one task); never raises for a bad file. Runs on a worker."""
     _limit_threads()
+    with _arrays_malloc():
+        return _run_items_here(items, opts)
+
+
+def _run_items_here(items: list[_Item], opts: _Options) -> list[dict[str, Any]]:
     from .io import load_audio
 
     loaded: list[tuple[_Item, Any, int, float, dict[str, Any]]] = []
@@ -656,11 +772,56 @@ class _InProcess:
         self.queue.clear()
 
 
+#: Imported once by the fork server the local pool's processes are forked from (not per process).
+_PRELOAD = (
+    "numpy",
+    "pandas",
+    "scipy.signal",
+    "numba",
+    "soundfile",
+    "dawglib.io",
+    "dawglib.pitch",
+    "dawglib._pitch_core",
+    "dawglib.rhythm",
+    "dawglib.coach",
+    "dawglib.batch",
+)
+
+
+def _pool_context() -> Any:
+    """The start method of the local pool: ``forkserver`` where it exists, else ``spawn``.
+
+    The fork server imports the heavy modules (:data:`_PRELOAD`) once and stays up for later pools
+    of this process, so a worker starts in ~0.1 s instead of importing them again (~1.2 s). It
+    starts with the thread variables set to 1 (one thread per library in every worker). Never plain
+    ``fork``: the driver may run threads.
+    """
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    saved = {v: os.environ.get(v) for v in _THREAD_VARS}
+    try:
+        os.environ.update({v: "1" for v in _THREAD_VARS})
+        ctx.set_forkserver_preload(list(_PRELOAD))
+        forkserver.ensure_running()  # returns at once; the server imports while the driver hashes
+    finally:
+        for v, old in saved.items():
+            if old is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = old
+    return ctx
+
+
 class _Local:
     """A spawn-context process pool that survives a worker's death (tasks resubmitted, bounded)."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, opts: _Options) -> None:
         self.workers = workers
+        self.opts = opts
         self.name = f"processes:{workers}"
         self.futs: dict[Any, tuple[list[_Item], _Options]] = {}
         self.attempts: dict[str, int] = {}
@@ -668,11 +829,15 @@ class _Local:
         self._start()
 
     def _start(self) -> None:
-        import multiprocessing
+        """A fresh pool whose processes start now and warm up while the driver hashes the files."""
         from concurrent.futures import ProcessPoolExecutor
 
-        ctx = multiprocessing.get_context("spawn")
-        self.ex = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_init_worker)
+        ctx = _pool_context()
+        self.ex = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=ctx, initializer=_init_worker, initargs=(self.opts,)
+        )
+        for _ in range(self.workers):  # each submit to a pool without an idle process starts one
+            self.ex.submit(_noop)
 
     def submit(self, items: list[_Item], opts: _Options) -> None:
         self.futs[self.ex.submit(_run_items, items, opts)] = (items, opts)
@@ -793,6 +958,24 @@ def _options(
     )
 
 
+_DASK_MAX_PER_TASK = 4
+
+
+def _guided_chunks(todo: list[_Item], *, n_threads: int, max_per_task: int) -> list[list[_Item]]:
+    """Tasks of ``remaining / (4 * n_threads)`` files, 1 to ``max_per_task`` (guided scheduling).
+
+    Few tasks while much is left, single files at the end, so that no worker waits on another's
+    long last task.
+    """
+    chunks = []
+    i = 0
+    while i < len(todo):
+        k = max(1, min(max_per_task, (len(todo) - i) // (4 * n_threads)))
+        chunks.append(todo[i : i + k])
+        i += k
+    return chunks
+
+
 def _check_config(out: Path, config: dict[str, Any]) -> None:
     p = out / "config.json"
     if p.exists():
@@ -844,10 +1027,14 @@ def analyze_corpus(
     client : None, dask.distributed.Client or str
         ``None``: local processes. A client, or a scheduler address such as
         ``"tcp://10.0.0.5:8786"`` (a client is opened and closed for the call), runs the files on
-        that Dask cluster; the workers must be able to read the paths.
+        that Dask cluster; the workers must be able to read the paths. While its tasks run on a
+        worker whose malloc thresholds were pinned (Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_``)
+        they are raised for large arrays, then restored. For throughput, turn the workers'
+        statistical profiler off (``distributed.worker.profile.enabled: false``; ~10 % per file).
     workers : int or None
         Local processes with ``client=None`` (default ``os.cpu_count()``); ``0`` runs in this
-        process (debugging; with a GPU the CUDA context then lives in the driver).
+        process (debugging; with a GPU the CUDA context then lives in the driver). They start
+        before the files are hashed and warm up (imports, numba caches) meanwhile.
     reference : "auto", path or None
         Reference melody for the coach. ``"auto"``: ``<stem>.mid`` beside the take, else the nearest
         ``reference.mid`` in its folder or a parent up to the corpus folder, else none. ``None``: no
@@ -860,8 +1047,10 @@ def analyze_corpus(
     sr : int or None
         Analysis sample rate; ``None`` keeps each file's rate.
     files_per_task : int or None
-        Files per task; default 1, or 32 for crepe on a GPU. With crepe and more than one file per
-        task the task tracks its files together with :func:`track_many`.
+        Files per task; default 1 for local processes, up to 4 on a Dask cluster (fewer as the
+        run nears its end: a task costs scheduler round trips, ~10 % with single files), or 32 for
+        crepe on a GPU. With crepe and more than one file per task the task tracks its files
+        together with :func:`track_many`.
     retry_failed : bool
         Re-run files committed with ``status="error"`` by an earlier run.
     progress : bool
@@ -887,7 +1076,13 @@ def analyze_corpus(
     True
     """
     t0 = time.perf_counter()
+    if pitch_method == "crepe" and device is None:
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     opts = _options(analyses, pitch_method, fmin_hz, fmax_hz, tolerance_cents, sr, model, device, 2048)
+    if client is None and workers is not None and int(workers) < 0:
+        raise ParameterError(f"workers must be >= 0, given workers={workers}")
     paths = list_audio(paths_or_folder)
     root = Path(paths_or_folder) if isinstance(paths_or_folder, (str, os.PathLike)) else None
     if root is not None and not root.is_dir():
@@ -898,59 +1093,62 @@ def analyze_corpus(
     config["reference"] = "auto" if reference == "auto" else (None if reference is None else str(reference))
     _check_config(outp, config)
     shutil.rmtree(outp / _TMP, ignore_errors=True)  # leftovers of an interrupted run: never committed
-
-    items: dict[str, _Item] = {}
-    n_dup = 0
-    for p in paths:
-        fid = file_hash(p)
-        if fid in items:
-            n_dup += 1
-            continue
-        if reference == "auto":
-            ref = _find_reference(p, root)
-        else:
-            ref = None if reference is None else str(reference)
-        items[fid] = _Item(str(p), fid, _group(p, root), ref)
-    committed = _committed(outp)
-    redo = _failed_ids(outp, set(items) & set(committed)) if retry_failed else set()
-    todo = [it for fid, it in items.items() if fid not in committed or fid in redo]
-    n_skipped = len(items) - len(todo)
-
-    if pitch_method == "crepe" and device is None:
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-        opts = _options(analyses, pitch_method, fmin_hz, fmax_hz, tolerance_cents, sr, model, device, 2048)
+    guided = files_per_task is None and client is not None and not (pitch_method == "crepe" and device != "cpu")
     if files_per_task is None:
         files_per_task = 32 if (pitch_method == "crepe" and device != "cpu") else 1
-    chunks = [todo[i : i + files_per_task] for i in range(0, len(todo), max(1, int(files_per_task)))]
+    per_task = max(1, int(files_per_task))
+
+    # the runner first: local processes start (and warm up) while this process hashes the files
     runner: _InProcess | _Local | _Dask
     if client is not None:
         runner = _Dask(client)
         window = 4 * max(1, sum(runner.client.nthreads().values()))
-    elif workers == 0:
+    elif workers == 0 or not paths:
         runner = _InProcess()
         window = 1
     else:
         n = int(workers) if workers is not None else (os.cpu_count() or 1)
-        if n < 0:
-            raise ParameterError(f"workers must be >= 0, given workers={workers}")
-        runner = _Local(max(1, min(n, len(chunks)))) if chunks else _InProcess()
+        runner = _Local(max(1, min(n, -(-len(paths) // per_task))), opts)
         window = 2 * max(1, n)
-
-    from tqdm.auto import tqdm
-
-    index = _Index(outp / _DB, outp)
-    bar = tqdm(total=len(todo), desc="dawg batch", unit="file", disable=not progress, dynamic_ncols=True)
-    n_done = n_failed = 0
+    index: _Index | None = None
+    bar = None
+    n_done = n_failed = n_skipped = n_dup = 0
     audio_s = 0.0
     ok = False
     try:
+        items: dict[str, _Item] = {}
+        for p in paths:
+            fid = file_hash(p)
+            if fid in items:
+                n_dup += 1
+                continue
+            if reference == "auto":
+                ref = _find_reference(p, root)
+            else:
+                ref = None if reference is None else str(reference)
+            items[fid] = _Item(str(p), fid, _group(p, root), ref)
+        committed = _committed(outp)
+        redo = _failed_ids(outp, set(items) & set(committed)) if retry_failed else set()
+        todo = [it for fid, it in items.items() if fid not in committed or fid in redo]
+        n_skipped = len(items) - len(todo)
+        if guided:  # Dask: a task costs a few scheduler round trips; 1 file per task near the end
+            chunks = _guided_chunks(todo, n_threads=max(1, window // 4), max_per_task=_DASK_MAX_PER_TASK)
+        else:
+            chunks = [todo[i : i + per_task] for i in range(0, len(todo), per_task)]
+        if not chunks and isinstance(runner, _Local):
+            runner.close(cancel=True)
+            runner = _InProcess()
+
         queue: Iterator[list[_Item]] = iter(chunks)
         for chunk in queue:
             runner.submit(chunk, opts)
             if runner.pending() >= window:
                 break
+        # the one DuckDB writer opens while the first tasks run
+        from tqdm.auto import tqdm
+
+        index = _Index(outp / _DB, outp)
+        bar = tqdm(total=len(todo), desc="dawg batch", unit="file", disable=not progress, dynamic_ncols=True)
         while runner.pending():
             items_done, res = runner.next_done()
             if isinstance(res, BaseException):
@@ -972,9 +1170,11 @@ def analyze_corpus(
                 runner.submit(nxt, opts)
         ok = True
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         runner.close(cancel=not ok)
-        index.close()
+        if index is not None:
+            index.close()
     return CorpusRun(
         out=outp,
         n_files=len(items),

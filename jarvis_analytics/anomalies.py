@@ -99,6 +99,41 @@ def seasonal_anomalies(
 _METRICS = ("requests", "error_rate", "mean_ms", "cost_usd")
 
 
+def _hourly_index(s: Any, u: Any) -> pd.DatetimeIndex:
+    return pd.date_range(pd.Timestamp(s).floor("h"), pd.Timestamp(u), freq="h", inclusive="left").tz_convert("UTC")
+
+
+def _series_from_hourly(frame: pd.DataFrame, metric: str, service: str | None, idx: pd.DatetimeIndex) -> pd.Series:
+    """One metric's hourly series from a :func:`metrics.error_rate_hourly` frame (no query)."""
+    if service is not None:
+        frame = frame[frame.service == service]
+    if frame["hour"].is_unique:  # one service: one row per hour, the aggregates below are the values themselves
+        v = frame.errors_5xx / frame.requests if metric == "error_rate" else frame[metric]
+    else:
+        frame = frame.groupby("hour", as_index=False).agg(
+            requests=("requests", "sum"), errors_5xx=("errors_5xx", "sum"), mean_ms=("mean_ms", "mean")
+        )
+        frame["error_rate"] = frame.errors_5xx / frame.requests
+        v = frame[metric]
+    out = pd.Series(v.to_numpy(dtype=float), index=pd.DatetimeIndex(frame["hour"]).tz_convert("UTC"))
+    out = out.reindex(idx)
+    return out.fillna(0.0) if metric == "requests" else out
+
+
+def _cost_hourly(con: duckdb.DuckDBPyConnection, s: Any, u: Any, idx: pd.DatetimeIndex) -> pd.Series:
+    frame = (
+        con.cursor()
+        .execute(
+            "SELECT date_trunc('hour', ts) AS hour, sum(cost_usd) AS v FROM llm_call "
+            "WHERE ts >= ? AND ts < ? GROUP BY 1",
+            [s, u],
+        )
+        .df()
+    )
+    out = pd.Series(frame["v"].to_numpy(dtype=float), index=pd.DatetimeIndex(frame["hour"]).tz_convert("UTC"))
+    return out.reindex(idx).fillna(0.0)
+
+
 def metric_series(
     con: duckdb.DuckDBPyConnection, metric: str, *, since: Any, until: Any, service: str | None = None
 ) -> pd.Series:
@@ -107,59 +142,63 @@ def metric_series(
     ``metric`` is ``requests``, ``error_rate``, ``mean_ms`` (all or one service) or ``cost_usd``.
 
     Hours without data are 0 for ``requests``/``cost_usd`` and NaN otherwise.
+
+    Examples
+    --------
+    >>> from jarvis_analytics.store import Store
+    >>> float(metric_series(Store().con, "requests", since="2026-11-01", until="2026-11-02").sum())
+    0.0
     """
     from .metrics import _bounds, error_rate_hourly
 
     if metric not in _METRICS:
         raise JarvisError(f"metric {metric!r} is not one of {_METRICS}")
     s, u = _bounds(since, until)
-    idx = pd.date_range(pd.Timestamp(s).floor("h"), pd.Timestamp(u), freq="h", inclusive="left")
+    idx = _hourly_index(s, u)
     if metric == "cost_usd":
-        frame = (
-            con.cursor()
-            .execute(
-                "SELECT date_trunc('hour', ts) AS hour, sum(cost_usd) AS v FROM llm_call "
-                "WHERE ts >= ? AND ts < ? GROUP BY 1",
-                [s, u],
-            )
-            .df()
-        )
-    else:
-        frame = error_rate_hourly(con, since=s, until=u)
-        if service is not None:
-            frame = frame[frame.service == service]
-        frame = frame.groupby("hour", as_index=False).agg(
-            requests=("requests", "sum"), errors_5xx=("errors_5xx", "sum"), mean_ms=("mean_ms", "mean")
-        )
-        frame["error_rate"] = frame.errors_5xx / frame.requests
-        frame = frame.rename(columns={metric: "v"})
-    out = pd.Series(frame["v"].to_numpy(dtype=float), index=pd.DatetimeIndex(frame["hour"]).tz_convert("UTC"))
-    out = out.reindex(idx.tz_convert("UTC"))
-    return out.fillna(0.0) if metric in ("requests", "cost_usd") else out
+        return _cost_hourly(con, s, u, idx)
+    return _series_from_hourly(error_rate_hourly(con, since=s, until=u), metric, service, idx)
 
 
 def detect_anomalies(con: duckdb.DuckDBPyConnection, *, since: Any, until: Any, threshold: float = 5.0) -> pd.DataFrame:
     """Anomalous hours in traffic, error rate and latency per service, and in LLM cost.
 
     Error rates get a sigma floor of 2 percentage points (an hour with one failed request out of
-    twenty at night is not an incident).
+    twenty at night is not an incident). Each series is :func:`metric_series` of the window; the
+    hourly aggregates are read once (one query of the summary table and one of the LLM calls) and
+    split per service and metric in memory.
 
     Returns
     -------
     anomalies : DataFrame
         Columns ``hour, metric, service, value, expected, score``, strongest first.
+
+    Examples
+    --------
+    >>> from jarvis_analytics.store import Store
+    >>> detect_anomalies(Store().con, since="2026-11-01", until="2026-11-08").empty
+    True
     """
+    from .metrics import _bounds, error_rate_hourly
+
     services = [r[0] for r in con.cursor().execute("SELECT DISTINCT service FROM request_minute ORDER BY 1").fetchall()]
+    s, u = _bounds(since, until)
+    idx = _hourly_index(s, u)
+    hourly = error_rate_hourly(con, since=s, until=u) if services else None
     rows = []
-    jobs: list[tuple[str, str | None]] = [(m, s) for s in services for m in ("requests", "error_rate", "mean_ms")]
+    jobs: list[tuple[str, str | None]] = [(m, sv) for sv in services for m in ("requests", "error_rate", "mean_ms")]
     jobs.append(("cost_usd", None))
     for metric, service in jobs:
-        series = metric_series(con, metric, since=since, until=until, service=service)
+        if metric == "cost_usd":
+            series = _cost_hourly(con, s, u, idx)
+        else:
+            assert hourly is not None
+            series = _series_from_hourly(hourly, metric, service, idx)
         if series.notna().sum() < 48:
             continue
         floor = 0.02 if metric == "error_rate" else 0.0
-        res = seasonal_anomalies(series, threshold=threshold, min_scale=floor).to_frame()
-        for hour, r in res[res.anomaly].iterrows():
-            rows.append((hour, metric, service, r.value, r.expected, r.score))
+        res = seasonal_anomalies(series, threshold=threshold, min_scale=floor)
+        for i in np.flatnonzero(res.anomaly).tolist():
+            rows.append((res.index[i], metric, service, res.value[i], res.expected[i], res.score[i]))
     out = pd.DataFrame(rows, columns=["hour", "metric", "service", "value", "expected", "score"])
     return out.reindex(out.score.abs().sort_values(ascending=False).index).reset_index(drop=True)

@@ -12,7 +12,9 @@ says the as-of time and its age.
 First render: the app computes the health tiles, alerts and as-of line before it sends the page and
 fills the charts right after (:func:`chart_data`); :class:`ResultMemo` shares the results between
 the sessions of one server (keyed by snapshot, so a second visitor pays no query), and keeps the
-anomalies and the forecast, which depend on whole hours only, until the hour changes.
+anomalies and the forecast, which depend on whole hours only, until the hour changes; the app's memo
+then recomputes them in a worker thread while refreshes show the previous hour's
+(:meth:`ResultMemo.latest`, ``ChartData.hourly_current``), so no refresh waits for them.
 
 Live refresh: :class:`LiveReader` reopens the newest snapshot the writer published (never the file
 the writer holds) only when it changed; :class:`UptimeCache` keeps the 30-day uptime cheap to
@@ -22,6 +24,7 @@ cached and only the two edges are queried).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -30,7 +33,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +48,7 @@ __all__ = [
     "RANGES",
     "DEFAULT_RANGE",
     "LiveReader",
+    "Lease",
     "UptimeCache",
     "AckBook",
     "data_end",
@@ -130,7 +135,8 @@ class LiveReader:
     :meth:`get` returns a connection to the newest published snapshot, reopening only when the
     snapshot file changed (the writer renames a new one into place), so a refresh with nothing new
     costs one ``stat``. The old connection is closed before the new one opens (DuckDB caches
-    database instances by path, so an open old one would hide the new file).
+    database instances by path, so an open old one would hide the new file); while a worker holds a
+    :meth:`lease` on it, the swap waits for the next call after the release.
 
     Parameters
     ----------
@@ -153,7 +159,10 @@ class LiveReader:
         self.db = Path(db)
         self._reader: Any = None
         self._ident: tuple[int, int, int] | None = None
+        self._lock = threading.Lock()
+        self._leases = 0
         self.opened = 0
+        self.deferred = 0
 
     def _identity(self) -> tuple[int, int, int] | None:
         from .store import snapshot_path
@@ -171,22 +180,92 @@ class LiveReader:
         from .store import open_reader
 
         ident = self._identity()
-        if self._reader is not None and ident == self._ident:
-            return self._reader.con, False
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
-        self._reader = open_reader(self.db)
-        self._ident = ident
-        self.opened += 1
-        return self._reader.con, True
+        with self._lock:
+            if self._reader is not None and ident == self._ident:
+                return self._reader.con, False
+            if self._reader is not None and self._leases:  # a worker still reads it: swap on a later call
+                self.deferred += 1
+                return self._reader.con, False
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+            self._reader = open_reader(self.db)
+            self._ident = ident
+            self.opened += 1
+            return self._reader.con, True
+
+    def lease(self) -> Lease:
+        """A cursor of the current snapshot for another thread; the snapshot stays open until it is released.
+
+        DuckDB closes a connection's cursors with it (and refuses to close one whose cursor is busy),
+        so while a lease is out :meth:`get` keeps the current snapshot (counted in ``deferred``) and
+        opens the newer one on the first call after the last release. Call it in the thread that
+        owns the reader (or in a worker: it never swaps snapshots); release it (or use ``with``) in the
+        worker.
+        """
+        from .store import open_reader
+
+        with self._lock:  # never swaps snapshots (it may run in a worker while the owner reads)
+            if self._reader is None:
+                self._reader = open_reader(self.db)
+                self._ident = self._identity()
+                self.opened += 1
+            self._leases += 1
+            cur = self._reader.con.cursor()
+        return Lease(cur, release=self._unlease)
+
+    def _unlease(self) -> None:
+        with self._lock:
+            self._leases -= 1
 
     def close(self) -> None:
         """Close the current connection."""
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
-            self._ident = None
+        with self._lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+                self._ident = None
+
+
+class Lease:
+    """A DuckDB cursor lent to a worker thread (:meth:`LiveReader.lease`); :meth:`release` closes it.
+
+    Parameters
+    ----------
+    con : DuckDB connection
+        The cursor (``connection.cursor()``), made in the lending thread.
+    release : callable or None
+        Called once after the cursor is closed.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> with Lease(duckdb.connect().cursor()) as lease:
+    ...     lease.con.execute("SELECT 42").fetchone()[0]
+    42
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, release: Callable[[], None] | None = None) -> None:
+        self.con = con
+        self._release = release
+        self._done = False
+
+    def release(self) -> None:
+        """Close the cursor and return the lease (idempotent)."""
+        if self._done:
+            return
+        self._done = True
+        try:
+            self.con.close()
+        finally:
+            if self._release is not None:
+                self._release()
+
+    def __enter__(self) -> Lease:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 def data_end(con: duckdb.DuckDBPyConnection) -> dt.datetime:
@@ -579,9 +658,16 @@ class ResultMemo:
     """A small memo of dashboard results shared by the sessions of one server.
 
     Keys name what a result depends on: the snapshot generation (:attr:`LiveReader.opened`) for
-    results exact to a snapshot, or the last whole hour for the anomalies and the forecast (which
-    read whole hours only; ``ttl_s`` bounds how long late-ingested old events stay unseen).
-    Least recently used entries are dropped beyond ``max_entries``.
+    results exact to a snapshot (:meth:`get`). The anomalies and the forecast read whole hours only
+    and are kept per *slot* with the hour they were computed for (:meth:`latest`); ``ttl_s`` bounds
+    how long late-ingested old events stay unseen. Least recently used entries of :meth:`get` are
+    dropped beyond ``max_entries``.
+
+    With ``background=True``, :meth:`latest` never makes a caller wait for a recomputation once a
+    slot holds a result: when the hour moved on (or the result expired) it returns the held result
+    at once, marked not current, and recomputes in a worker thread; the next call after it landed
+    gets the new one (``refreshed`` counts the recomputations that finished, landed or failed, so an
+    app knows to ask again and redraw; a failed one is retried by the next call).
 
     Parameters
     ----------
@@ -589,6 +675,8 @@ class ResultMemo:
         Entries kept.
     clock : callable
         Monotonic seconds (injected in tests).
+    background : bool
+        Recompute the hour-keyed results of :meth:`latest` in a worker thread.
 
     Examples
     --------
@@ -600,13 +688,23 @@ class ResultMemo:
     (1, 1, 1)
     """
 
-    def __init__(self, *, max_entries: int = 64, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, *, max_entries: int = 64, clock: Callable[[], float] = time.monotonic, background: bool = False
+    ) -> None:
         self.max_entries = int(max_entries)
         self.clock = clock
+        self.background = bool(background)
         self._data: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._latest: dict[Hashable, tuple[float, Hashable, Any]] = {}
+        self._pending: dict[Hashable, Future[Any] | None] = {}  # None: held back by deferred()
+        self._held = threading.local()
+        self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.stale = 0
+        self.refreshed = 0
+        self.errors: list[BaseException] = []
 
     def get(self, key: Hashable, compute: Callable[[], Any], *, ttl_s: float | None = None) -> Any:
         """The memoised result for ``key``, computing it when missing or older than ``ttl_s``."""
@@ -625,10 +723,127 @@ class ResultMemo:
                 self._data.popitem(last=False)
         return value
 
+    def latest(
+        self,
+        slot: Hashable,
+        version: Hashable,
+        compute: Callable[[duckdb.DuckDBPyConnection], Any],
+        *,
+        con: duckdb.DuckDBPyConnection,
+        lease: Callable[[], Lease] | None = None,
+        ttl_s: float | None = None,
+    ) -> tuple[Any, bool]:
+        """The result of ``slot`` for ``version`` (an hour), and whether it is that version's.
+
+        Parameters
+        ----------
+        slot : hashable
+            What is computed (``("marks", "7 d")``).
+        version : hashable
+            What it is computed for (the last whole hour).
+        compute : callable
+            ``compute(con)``; called in this thread with ``con`` when the slot is empty (or without
+            ``background``), else in the worker with a cursor from ``lease()``.
+        con : DuckDB connection
+            This thread's connection.
+        lease : callable or None
+            Lends the worker a cursor of the same snapshot (:meth:`LiveReader.lease`); default
+            ``Lease(con.cursor())`` (``con`` must then stay open until the worker is done).
+        ttl_s : float or None
+            Maximum age of a result.
+
+        Returns
+        -------
+        value : object
+        current : bool
+            False when ``value`` is the previous result, returned while the worker recomputes it.
+        """
+        with self._lock:
+            got = self._latest.get(slot)
+            if got is not None and got[1] == version and (ttl_s is None or self.clock() - got[0] <= ttl_s):
+                self.hits += 1
+                return got[2], True
+            if got is not None and self.background:
+                self.stale += 1
+                if slot not in self._pending:
+                    job = (slot, version, compute, lease() if lease is not None else Lease(con.cursor()))
+                    held = getattr(self._held, "jobs", None)
+                    if held is not None:
+                        held.append(job)
+                        self._pending[slot] = None
+                    else:
+                        self._submit(job)
+                return got[2], False
+        value = compute(con)
+        with self._lock:
+            self.misses += 1
+            self._latest[slot] = (self.clock(), version, value)
+        return value, True
+
+    def _submit(self, job: tuple[Hashable, Hashable, Callable[[Any], Any], Lease]) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jarvis-ops-hourly")
+        self._pending[job[0]] = self._pool.submit(self._recompute, *job)
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Hold this thread's background recomputations back until the block ends.
+
+        :func:`chart_data` runs its queries in such a block, so the worker's pandas work does not
+        compete with the refresh it was queued by (they share the GIL).
+        """
+        if getattr(self._held, "jobs", None) is not None:  # nested: the outer block submits
+            yield
+            return
+        self._held.jobs = []
+        try:
+            yield
+        finally:
+            jobs, self._held.jobs = self._held.jobs, None
+            with self._lock:
+                for job in jobs:
+                    self._submit(job)
+
+    def _recompute(self, slot: Hashable, version: Hashable, compute: Callable[[Any], Any], lent: Lease) -> None:
+        try:
+            with lent:
+                value = compute(lent.con)
+        except Exception as exc:  # noqa: BLE001 - e.g. the snapshot went away: the next call retries
+            with self._lock:
+                self.errors.append(exc)
+                del self.errors[:-16]  # the last few, for the logs and the tests
+                self.refreshed += 1  # a caller waiting for it should ask again (and so retry)
+                self._pending.pop(slot, None)
+            return
+        with self._lock:
+            self.misses += 1
+            self.refreshed += 1
+            self._latest[slot] = (self.clock(), version, value)
+            self._pending.pop(slot, None)
+
+    def pending(self) -> int:
+        """Recomputations queued or running in the worker."""
+        with self._lock:
+            return len(self._pending)
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Wait for the worker's recomputations; True when none is left."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            with self._lock:
+                futures = [f for f in self._pending.values() if f is not None]
+            if not futures:
+                return True
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            wait(futures, timeout=left)
+            if deadline is not None and time.monotonic() >= deadline:
+                return self.pending() == 0
+
     def clear(self) -> None:
         """Forget every result."""
         with self._lock:
             self._data.clear()
+            self._latest.clear()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -657,6 +872,10 @@ class ChartData:
         :func:`users_view` (per day).
     users_tiles : dict
         :func:`users_view` (the tiles' numbers).
+    hourly_current : bool
+        False when ``marks``, ``history`` and ``forecast`` are the previous hour's (or expired)
+        results, shown while a worker recomputes them (:meth:`ResultMemo.latest`); True when they
+        are this window's.
     """
 
     range_label: str
@@ -670,6 +889,7 @@ class ChartData:
     costs: CostView
     users_daily: pd.DataFrame
     users_tiles: dict[str, int]
+    hourly_current: bool = True
 
     def to_frame(self) -> pd.DataFrame:
         """The traffic frame."""
@@ -689,6 +909,7 @@ def chart_data(
     budget_usd: float,
     memo: ResultMemo | None = None,
     generation: Hashable = None,
+    lease: Callable[[], Lease] | None = None,
 ) -> ChartData:
     """Everything the charts show for one time range.
 
@@ -710,8 +931,14 @@ def chart_data(
         Shared results; None computes everything.
     generation : hashable
         Identifies the snapshot ``con`` reads (:attr:`LiveReader.opened`); with a ``memo``, results
-        exact to a snapshot are keyed by it. The anomalies and forecast are keyed by the last whole
-        hour before ``until`` (they read whole hours only) and kept for at most :data:`HOURLY_TTL_S`.
+        exact to a snapshot are keyed by it. The anomalies and forecast are kept with the last whole
+        hour before ``until`` (they read whole hours only) for at most :data:`HOURLY_TTL_S`
+        (:meth:`ResultMemo.latest`); with a ``memo`` made with ``background=True``, a call after the
+        hour moved on returns the previous hour's anomalies and forecast at once
+        (``hourly_current=False``) and a worker recomputes them for the next call.
+    lease : callable or None
+        Lends that worker a cursor of the snapshot (:meth:`LiveReader.lease`); default a cursor of
+        ``con``, which must then stay open until the worker is done (:meth:`ResultMemo.wait`).
 
     Returns
     -------
@@ -727,16 +954,34 @@ def chart_data(
     since, u = window_for(range_label, until=until)
     hour = pd.Timestamp(u).floor("h").to_pydatetime()
 
-    def get(key: tuple[Any, ...], compute: Callable[[], Any], *, hourly: bool = False) -> Any:
+    def get(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         if memo is None:
             return compute()
-        if hourly:
-            return memo.get((*key, hour, range_label), compute, ttl_s=HOURLY_TTL_S)
         return memo.get((*key, generation, u, range_label), compute)
 
+    def hourly(slot: tuple[Any, ...], compute: Callable[[duckdb.DuckDBPyConnection], Any]) -> tuple[Any, bool]:
+        if memo is None:
+            return compute(con), True
+        return memo.latest(slot, hour, compute, con=con, lease=lease, ttl_s=HOURLY_TTL_S)
+
+    with memo.deferred() if memo is not None else contextlib.nullcontext():
+        return _chart_data(con, since, u, range_label, by, budget_usd, get, hourly)
+
+
+def _chart_data(
+    con: duckdb.DuckDBPyConnection,
+    since: dt.datetime,
+    u: dt.datetime,
+    range_label: str,
+    by: str,
+    budget_usd: float,
+    get: Callable[..., Any],
+    hourly: Callable[..., tuple[Any, bool]],
+) -> ChartData:
     step, frame = get(("traffic",), lambda: traffic(con, since=since, until=u))
-    marks = get(("marks",), lambda: anomaly_marks(con, since=since, until=u), hourly=True)
-    hist, fc = get(("forecast",), lambda: request_forecast(con, until=u), hourly=True)
+    # both depend on the hour of ``until`` only (and the marks on the range): see anomaly_marks
+    marks, marks_current = hourly(("marks", range_label), lambda c: anomaly_marks(c, since=since, until=u))
+    (hist, fc), fc_current = hourly(("forecast",), lambda c: request_forecast(c, until=u))
     view = get(("costs", by), lambda: cost_view(con, since=since, until=u, by=by, budget_usd=budget_usd))
     view = dataclasses.replace(view, budget_usd=float(budget_usd))
     daily, tiles = get(("users",), lambda: users_view(con, since=since, until=u))
@@ -752,6 +997,7 @@ def chart_data(
         costs=view,
         users_daily=daily,
         users_tiles=tiles,
+        hourly_current=marks_current and fc_current,
     )
 
 

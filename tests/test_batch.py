@@ -308,3 +308,15 @@ def test_track_many_silence_and_bad_input() -> None:
         track_many([np.zeros(10, dtype=np.int16)], sr=16000)
     with pytest.raises(ParameterError, match="one per signal"):
         track_many([silent, silent], sr=[16000])
+
+
+def test_guided_chunks_cover_every_file_once_in_order_and_end_with_single_files() -> None:
+    from dawglib.batch import _guided_chunks
+
+    todo = list(range(61))
+    chunks = _guided_chunks(todo, n_threads=2, max_per_task=4)  # type: ignore[arg-type]
+    assert [x for c in chunks for x in c] == todo
+    sizes = [len(c) for c in chunks]
+    assert max(sizes) == 4 and sizes == sorted(sizes, reverse=True)
+    assert sizes[-8:] == [1] * 8  # the last 4 * n_threads files go one per task
+    assert [len(c) for c in _guided_chunks(todo[:7], n_threads=2, max_per_task=4)] == [1] * 7  # type: ignore[arg-type]

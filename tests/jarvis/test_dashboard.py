@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import numpy as np
 import pandas as pd
@@ -171,5 +172,171 @@ def test_live_reader_follows_the_writers_snapshots(tmp_path):
     assert changed and con.execute("SELECT count(*) FROM health_check").fetchone()[0] == 2
     state = dash.live_state(live, cache_30d=dash.UptimeCache(dt.timedelta(days=30)), force=True)
     assert state is not None and state["tiles"].set_index("service").loc["api", "status"] == "down"
+    live.close()
+    store.close()
+
+
+# -- anomalies, ResultMemo and chart_data -------------------------------------------------------
+
+
+def test_detect_anomalies_equals_detection_on_each_metric_series(demo):
+    """One query split per service gives exactly what each series' own query gives."""
+    from jarvis_analytics.anomalies import detect_anomalies, metric_series, seasonal_anomalies
+
+    end = pd.Timestamp(dash.data_end(demo)).floor("h")
+    since = end - pd.Timedelta(days=7)
+    services = sorted(metrics.error_rate_hourly(demo, since=since, until=end)["service"].unique())
+    rows = []
+    for metric, service in [(m, s) for s in services for m in ("requests", "error_rate", "mean_ms")] + [
+        ("cost_usd", None)
+    ]:
+        series = metric_series(demo, metric, since=since, until=end, service=service)
+        res = seasonal_anomalies(series, threshold=5.0, min_scale=0.02 if metric == "error_rate" else 0.0).to_frame()
+        for hour, r in res[res.anomaly].iterrows():
+            rows.append((hour, metric, service, r.value, r.expected, r.score))
+    want = pd.DataFrame(rows, columns=["hour", "metric", "service", "value", "expected", "score"])
+    want = want.reindex(want.score.abs().sort_values(ascending=False).index).reset_index(drop=True)
+    got = detect_anomalies(demo, since=since, until=end)
+    assert len(got) > 0
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_result_memo_get_ttl_and_lru():
+    clock = _Clock()
+    memo = dash.ResultMemo(max_entries=2, clock=clock)
+    calls: list[str] = []
+
+    def compute(v):
+        return lambda: calls.append(v) or v
+
+    assert memo.get("a", compute("a1"), ttl_s=10) == "a1"
+    clock.t = 10.0
+    assert memo.get("a", compute("a2"), ttl_s=10) == "a1"  # not older than ttl_s
+    clock.t = 10.5
+    assert memo.get("a", compute("a3"), ttl_s=10) == "a3"  # expired: recomputed
+    memo.get("b", compute("b"))
+    memo.get("c", compute("c"))  # evicts the least recently used ("a")
+    assert memo.get("a", compute("a4")) == "a4"
+    assert calls == ["a1", "a3", "b", "c", "a4"] and memo.hits == 1
+
+
+def test_result_memo_latest_without_background_recomputes_in_the_caller():
+    memo = dash.ResultMemo()
+    con = Store(":memory:").con
+    assert memo.latest("s", 1, lambda c: "v1", con=con) == ("v1", True)
+    assert memo.latest("s", 1, lambda c: "other", con=con) == ("v1", True)
+    assert memo.latest("s", 2, lambda c: "v2", con=con) == ("v2", True)
+    assert memo.pending() == 0 and memo.stale == 0
+
+
+def test_result_memo_latest_background_failure_is_retried():
+    memo = dash.ResultMemo(background=True)
+    con = Store(":memory:").con
+    memo.latest("s", 1, lambda c: "v1", con=con)
+
+    def boom(c):
+        raise RuntimeError("snapshot gone")
+
+    assert memo.latest("s", 2, boom, con=con) == ("v1", False)
+    assert memo.wait(30)
+    assert len(memo.errors) == 1 and memo.refreshed == 1
+    assert memo.latest("s", 2, lambda c: c.execute("SELECT 2").fetchone()[0], con=con) == ("v1", False)
+    assert memo.wait(30)
+    assert memo.latest("s", 2, boom, con=con) == (2, True)
+
+
+def test_chart_data_equals_the_analytics_functions(demo):
+    end = dash.data_end(demo)
+    for label in ("24 h", "30 d"):
+        since, until = dash.window_for(label, until=end)
+        memo = dash.ResultMemo(background=True)
+        for d in (
+            dash.chart_data(demo, range_label=label, until=end, budget_usd=150.0),
+            dash.chart_data(demo, range_label=label, until=end, budget_usd=150.0, memo=memo, generation=0),
+            dash.chart_data(demo, range_label=label, until=end, budget_usd=150.0, memo=memo, generation=1),
+        ):
+            assert d.hourly_current
+            pd.testing.assert_frame_equal(d.traffic, dash.traffic(demo, since=since, until=until)[1])
+            pd.testing.assert_frame_equal(d.marks, dash.anomaly_marks(demo, since=since, until=until))
+            hist, fc = dash.request_forecast(demo, until=until)
+            pd.testing.assert_series_equal(d.history, hist)
+            pd.testing.assert_frame_equal(d.forecast, fc)
+            assert d.costs.budget_usd == 150.0
+            assert d.costs.projection == dash.cost_view(demo, since=since, until=until, budget_usd=1.0).projection
+            assert d.users_tiles == dash.users_view(demo, since=since, until=until)[1]
+        assert memo.hits >= 2 and memo.pending() == 0
+
+
+def test_refresh_after_an_hour_boundary_shows_cached_results_then_the_recomputed_ones(demo, monkeypatch):
+    """The first refresh of a new hour does not wait for the anomalies and forecast: it shows the previous
+    hour's at once (hourly_current False) while a worker recomputes them; a later refresh shows the new
+    ones, equal to the analytics functions. The worker is held on a gate, so the refresh provably
+    returned without it."""
+    clock = _Clock()
+    memo = dash.ResultMemo(background=True, clock=clock)
+    end = dash.data_end(demo)
+    before = end - dt.timedelta(hours=1)
+    args = {"range_label": "7 d", "budget_usd": 200.0, "memo": memo}
+    old = dash.chart_data(demo, until=before, generation=0, **args)
+    assert old.hourly_current and memo.refreshed == 0
+
+    gate = threading.Event()
+    real_marks, real_forecast = dash.anomaly_marks, dash.request_forecast
+    worker_threads = set()
+
+    def gated_marks(con, **kw):
+        worker_threads.add(threading.current_thread().name)
+        assert gate.wait(60)
+        return real_marks(con, **kw)
+
+    monkeypatch.setattr(dash, "anomaly_marks", gated_marks)
+    first = dash.chart_data(demo, until=end, generation=1, **args)  # returns while the worker waits at the gate
+    assert not first.hourly_current
+    pd.testing.assert_frame_equal(first.marks, old.marks)  # the previous hour's, from the memo
+    since, until = dash.window_for("7 d", until=end)
+    pd.testing.assert_frame_equal(first.traffic, dash.traffic(demo, since=since, until=until)[1])  # exact
+    again = dash.chart_data(demo, until=end, generation=2, **args)  # a second refresh queues nothing more
+    assert not again.hourly_current and memo.pending() >= 1
+    gate.set()
+    assert memo.wait(60) and memo.refreshed == 2 and not memo.errors
+    assert worker_threads and threading.current_thread().name not in worker_threads
+    new = dash.chart_data(demo, until=end, generation=3, **args)
+    assert new.hourly_current
+    pd.testing.assert_frame_equal(new.marks, real_marks(demo, since=since, until=until))
+    hist, fc = real_forecast(demo, until=until)
+    pd.testing.assert_series_equal(new.history, hist)
+    pd.testing.assert_frame_equal(new.forecast, fc)
+    # within the hour, after HOURLY_TTL_S: the same, recomputed in the background
+    clock.t += dash.HOURLY_TTL_S + 1
+    assert not dash.chart_data(demo, until=end, generation=4, **args).hourly_current
+    assert memo.wait(60)
+    assert dash.chart_data(demo, until=end, generation=5, **args).hourly_current
+
+
+def test_live_reader_keeps_a_leased_snapshot_open(tmp_path):
+    db = tmp_path / "j.duckdb"
+    store = Store(db, snapshot_interval_s=0.0)
+    store.append("health_check", _checks("api", ["up"]))
+    store.publish_snapshot(force=True)
+    live = dash.LiveReader(db)
+    con, _ = live.get()
+    lease = live.lease()
+    store.append("health_check", _checks("api", ["up", "down"], start=T0 + dt.timedelta(hours=1)))
+    store.publish_snapshot(force=True)
+    con2, changed = live.get()  # a worker still reads the old snapshot: not swapped yet
+    assert not changed and con2 is con and live.deferred == 1
+    assert lease.con.execute("SELECT count(*) FROM health_check").fetchone()[0] == 1
+    lease.release()
+    lease.release()  # idempotent
+    con3, changed = live.get()
+    assert changed and con3.execute("SELECT count(*) FROM health_check").fetchone()[0] == 3
     live.close()
     store.close()
