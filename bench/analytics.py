@@ -93,8 +93,10 @@ def side_tables(seed: int) -> dict[str, pd.DataFrame]:
     return {"health_check": hc, "llm_call": llm}
 
 
-def timeit(fn, repeats: int = 5) -> float:
-    fn()  # warm
+def timeit(fn, repeats: int = 5, *, warm: bool = True) -> float:
+    """Median wall time (s) of ``repeats`` calls of ``fn``, after one untimed call when ``warm``."""
+    if warm:
+        fn()
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()

@@ -31,7 +31,7 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import pyarrow.parquet as pq  # noqa: E402
 from _report import write_section  # noqa: E402
-from analytics import CHUNK, make_requests, side_tables  # noqa: E402
+from analytics import CHUNK, make_requests, side_tables, timeit  # noqa: E402
 
 from jarvis_analytics import dashboard as dash  # noqa: E402
 from jarvis_analytics.ingest import ingest_file  # noqa: E402
@@ -61,12 +61,8 @@ def build(n_events: int) -> Path:
 
 
 def med(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    """Median of ``repeats`` timed calls, no warm-up call (cold caches are what some rows measure)."""
+    return timeit(fn, repeats, warm=False)
 
 
 def hour_boundary(con, label: str, until, *, background: bool, repeats: int = 5) -> float:

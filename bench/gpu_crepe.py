@@ -96,6 +96,26 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def time_batches(fn, frames, *, batch_size: int, reps: int, device: str) -> float:
+    """Median seconds (CUDA-synchronised) of ``reps`` passes of ``fn`` over ``frames`` in batches,
+    after a warm-up of two batches (cuDNN autotuning)."""
+    import torch
+
+    n = int(frames.shape[0])
+    times = []
+    with torch.inference_mode():
+        for i in range(0, min(n, 2 * batch_size), batch_size):
+            fn(frames[i : i + batch_size])
+        sync(device)
+        for _ in range(reps):
+            t = time.perf_counter()
+            for i in range(0, n, batch_size):
+                fn(frames[i : i + batch_size])
+            sync(device)
+            times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
 def network_throughput(net, signals, *, device, batch_size, half, reps) -> dict:
     """Frames already on the device -> activations; median seconds over ``reps`` passes."""
     import contextlib
@@ -108,18 +128,8 @@ def network_throughput(net, signals, *, device, batch_size, half, reps) -> dict:
         frames = torch.cat([frames_of(torch.from_numpy(y).to(device), HOP16) for y in signals])
     n = int(frames.shape[0])
     amp = torch.autocast("cuda", dtype=torch.float16) if half else contextlib.nullcontext()
-    times = []
-    with torch.inference_mode(), amp:
-        for i in range(0, min(n, 2 * batch_size), batch_size):  # warm-up (cuDNN autotuning)
-            net(frames[i : i + batch_size])
-        sync(device)
-        for _ in range(reps):
-            t = time.perf_counter()
-            for i in range(0, n, batch_size):
-                net(frames[i : i + batch_size])
-            sync(device)
-            times.append(time.perf_counter() - t)
-    sec = statistics.median(times)
+    with amp:
+        sec = time_batches(net, frames, batch_size=batch_size, reps=reps, device=device)
     del frames
     return {
         "dtype": "float16-autocast" if half else "float32",

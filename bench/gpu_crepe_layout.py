@@ -31,7 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE)]
 
-from gpu_crepe import HOP16, SR, T0, stub_missing, sync, synth_signals  # noqa: E402
+from gpu_crepe import HOP16, SR, T0, stub_missing, sync, synth_signals, time_batches  # noqa: E402
 
 
 def make_crepe1d(net2d, torch):
@@ -118,20 +118,8 @@ def variants(net2d, torch, device):
 
 
 def time_net(fn, frames, *, batch_size, reps, device):
-    torch = sys.modules["torch"]
     n = int(frames.shape[0])
-    times = []
-    with torch.inference_mode():
-        for i in range(0, min(n, 2 * batch_size), batch_size):
-            fn(frames[i : i + batch_size])
-        sync(device)
-        for _ in range(reps):
-            t = time.perf_counter()
-            for i in range(0, n, batch_size):
-                fn(frames[i : i + batch_size])
-            sync(device)
-            times.append(time.perf_counter() - t)
-    sec = statistics.median(times)
+    sec = time_batches(fn, frames, batch_size=batch_size, reps=reps, device=device)
     return {"seconds": round(sec, 4), "frames": n, "x_real_time": round(n * HOP16 / SR / sec, 1)}
 
 

@@ -43,6 +43,8 @@ __all__ = [
     "frame_signal",
     "high_look",
     "offset_drop_db",
+    "offset_penalty",
+    "OFFSET_DROP_DB",
     "noise_floor_threshold",
     "butter_highpass",
 ]
@@ -414,6 +416,19 @@ def offset_drop_db(x: np.ndarray, centres: np.ndarray, period: np.ndarray, *, sr
     back = energy(centres[:, None] - offs[None, :] - w[:, None], w[:, None])
     ref = back.max(axis=1)
     return np.asarray(10.0 * np.log10(np.maximum(ref, 1e-20) / np.maximum(post, 1e-20)))
+
+
+#: Drop (dB) of the energy after a frame's centre beyond which calling the frame voiced costs more.
+OFFSET_DROP_DB = 10.0
+
+
+def offset_penalty(x: np.ndarray, centres: np.ndarray, period: np.ndarray, *, sr: int) -> np.ndarray:
+    """Voicing cost (0..3, per frame) of a note that has ended by the frame's centre.
+
+    0 while :func:`offset_drop_db` stays within ``OFFSET_DROP_DB``, growing by 1 per 4 dB beyond it,
+    capped at 3. Shared by the offline tracker and the streaming analyser, so both decide alike.
+    """
+    return np.asarray(np.clip((offset_drop_db(x, centres, period, sr=sr) - OFFSET_DROP_DB) / 4.0, 0.0, 3.0))
 
 
 def noise_floor_threshold(

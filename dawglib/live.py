@@ -222,9 +222,9 @@ class _Resampler:
 
 class _HighPass:
     def __init__(self, sr: int, cutoff_hz: float) -> None:
-        from scipy.signal import butter
+        from ._pitch_core import butter_highpass
 
-        self.sos = butter(2, cutoff_hz, btype="highpass", fs=sr, output="sos")
+        self.sos = butter_highpass(2, cutoff_hz, sr)
         self.zi = np.zeros((self.sos.shape[0], 2))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
@@ -535,7 +535,7 @@ class LiveAnalyser:
         return np.round(np.asarray(k) * self.hop_length * self.work_sr / self.sr).astype(np.int64)
 
     def _candidates(self, *, max_frame: int | None) -> None:
-        from ._pitch_core import frame_signal, offset_drop_db, yin_candidates
+        from ._pitch_core import frame_signal, offset_penalty, yin_candidates
 
         x_end = self._x0 + self._x.size  # absolute index one past the last work sample
         # frames whose whole window and tail-energy window are in
@@ -564,7 +564,7 @@ class LiveAnalyser:
         conf_best = np.clip(1.0 - np.min(ap, axis=1), 0.0, 1.0)
         # the energy just after each centre against the last 5-45 ms (note ends), as dawglib.pitch
         p_best = period[np.arange(ks.size), np.argmin(ap, axis=1)]
-        off = np.clip((offset_drop_db(self._x, c, p_best, sr=self.work_sr) - 10.0) / 4.0, 0.0, 3.0)
+        off = offset_penalty(self._x, c, p_best, sr=self.work_sr)
         p_min = np.nanmin(np.where(np.isfinite(ap), period, np.inf), axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             octave_prior = np.nan_to_num(0.3 * np.log2(period / p_min[:, None]), nan=0.0)

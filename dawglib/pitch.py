@@ -56,8 +56,6 @@ WORK_SR = 16000
 
 #: High look (``method="auto"``): f0 from this (Hz) up searched again through a steep high-pass.
 _HIGH_LOOK_HZ = 400.0
-#: Offset detector: a drop (dB) of the energy just after a frame's centre below the last 5-45 ms.
-_OFFSET_DROP_DB = 10.0
 #: Voicing threshold from the noise floor: share of quietest frames, percentile, margin, cap.
 _NOISE_FLOOR = (0.15, 10.0, 0.1, 0.65)
 
@@ -305,7 +303,7 @@ def _track_auto(
         frame_signal,
         high_look,
         noise_floor_threshold,
-        offset_drop_db,
+        offset_penalty,
         refine,
         viterbi,
         yin_candidates,
@@ -372,8 +370,7 @@ def _track_auto(
     # the energy just after the centre against the last 5-45 ms: a note that has ended by the centre
     best_col = np.argmin(ap, axis=1) if ap.shape[1] else np.zeros(n_frames, np.int64)
     p_best = period[np.arange(n_frames), best_col]
-    drop = offset_drop_db(x, centres, p_best, sr=work_sr)
-    off = np.clip((drop - _OFFSET_DROP_DB) / 4.0, 0.0, 3.0)
+    off = offset_penalty(x, centres, p_best, sr=work_sr)
     cost_v = cost_v + 3.0 * off[:, None]
     cost_v = np.where(np.isfinite(ap) & (energy[:, None] > ref * 1e-9), cost_v, np.inf)
     cost_u = np.full(n_frames, 10.0 * thr)

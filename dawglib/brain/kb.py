@@ -126,6 +126,11 @@ def default_index_path(env: Mapping[str, str] | None = None) -> Path:
     return base / "dawg" / "knowledge.duckdb"
 
 
+def _source(slug: str) -> str:
+    """Where an article ships, e.g. ``dawglib/brain/knowledge/intervals.md``."""
+    return f"dawglib/brain/knowledge/{slug}.md"
+
+
 @dataclass(frozen=True)
 class Article:
     """One knowledge-base article: ``slug`` (file name without ``.md``), ``title``, markdown ``body``, ``keywords``."""
@@ -143,7 +148,7 @@ class Article:
     @property
     def source(self) -> str:
         """Where the article ships, e.g. ``dawglib/brain/knowledge/intervals.md``."""
-        return f"dawglib/brain/knowledge/{self.slug}.md"
+        return _source(self.slug)
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,7 @@ class Passage:
     @property
     def source(self) -> str:
         """Where the article ships, e.g. ``dawglib/brain/knowledge/intervals.md``."""
-        return f"dawglib/brain/knowledge/{self.slug}.md"
+        return _source(self.slug)
 
 
 @dataclass(frozen=True)
