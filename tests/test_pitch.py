@@ -288,3 +288,40 @@ def test_high_look_geometry():
     assert g is not None and g["max_lag"] == 41 and g["window"] == 160  # 400 Hz at 16 kHz; 10 ms
     assert g["sos"].shape == (2, 6)
     assert high_look(fmin_hz=65.0, fmax_hz=500.0, sr=16000, min_lag=30) is None  # no high voice searched
+
+
+def test_vibrato_through_a_formant_is_not_delayed():
+    # a harmonic near a narrow formant is delayed by its group delay (ms), which lags a vibrato
+    # contour; the inverse-filtered refinement removes it. Stated: 95 % of frames within 4 c of the
+    # exact source f0 (E5, +-70 c at 6 Hz, vowel "e"; about 7 c without the inverse filter)
+    sr = 16000
+    f0 = f0_contour([(0.1, 2.1, 76.0)], sr=sr, vibrato_hz=6.0, vibrato_cents=70.0)
+    tr = track(sung_vowel(f0, sr=sr, vowel="e"), sr=sr)
+    truth = f0[np.minimum(np.arange(len(tr)) * tr.hop_length, f0.size - 1)]
+    ok = (truth > 0) & tr.voiced
+    ok[:25] = ok[-25:] = False
+    assert ok.sum() > 150
+    assert np.percentile(np.abs(cents_between(tr.f0_hz[ok], truth[ok])), 95) <= 4.0
+
+
+def test_curvature_correct_known_answer():
+    from dawglib._pitch_core import curvature_correct
+
+    # a +-80 c / 6 Hz contour averaged over a 30 ms boxcar (what a windowed estimator returns)
+    hop_s, t_win = 0.01, 0.03
+    t = np.arange(200) * hop_s
+    w = 2 * np.pi * 6.0
+    true_c = 80.0 * np.sin(w * t)
+    smooth_c = true_c * np.sin(w * t_win / 2) / (w * t_win / 2)
+    f0 = 440.0 * 2 ** (smooth_c / 1200)
+    out = curvature_correct(f0, m2_s2=np.full(t.size, t_win**2 / 12), hop_s=hop_s)
+    err_before = np.max(np.abs(smooth_c - true_c)[2:-2])
+    err_after = np.max(np.abs(1200 * np.log2(out / 440.0) - true_c)[2:-2])
+    assert err_before > 3.0 and err_after < 0.5
+    # unvoiced frames stay NaN, a steady contour is left alone, a coarse grid is not touched
+    f0[50:60] = np.nan
+    out = curvature_correct(f0, m2_s2=np.full(t.size, 1e-4), hop_s=hop_s)
+    assert np.isnan(out[50:60]).all()
+    steady = np.full(50, 220.0)
+    assert np.allclose(curvature_correct(steady, m2_s2=np.full(50, 1e-4), hop_s=hop_s), 220.0)
+    assert np.array_equal(curvature_correct(f0, m2_s2=np.full(t.size, 1e-4), hop_s=0.05), f0, equal_nan=True)

@@ -34,6 +34,7 @@ Y = tone(220.0, sr=16000, duration_s=0.2)
         (Y, {"sr": 16000, "fmin_hz": 500.0, "fmax_hz": 400.0}, ParameterError, "fmin_hz must be < fmax_hz"),
         (Y, {"sr": 16000, "fmax_hz": 9000.0}, ParameterError, "Nyquist"),
         (Y, {"sr": 16000, "fmin_hz": 0.0}, ParameterError, "fmin_hz"),
+        (Y, {"sr": 16000, "fmin_hz": 9.2e-226, "fmax_hz": 1.0}, ParameterError, "fmin_hz must be >= 10 Hz"),
         (Y, {"sr": 16000, "method": "yin"}, ParameterError, "method must be one of"),
         (Y, {"sr": 16000, "hop_length": 0}, ParameterError, "hop_length"),
         (Y, {"sr": 16000, "hop_length": 2.5}, ParameterError, "hop_length"),
