@@ -119,3 +119,11 @@ def test_predict_many_agrees_with_torchcrepe_predict() -> None:
     both = vo & vr
     cents = 1200 * np.abs(np.log2(ours.f0_hz[both] / ref_f0[both]))
     assert cents.max() <= 20.5  # torchcrepe's dither; we do not dither
+
+
+def test_predict_many_empty_and_one_frame_signals() -> None:
+    assert predict_many([]) == []
+    noise = np.random.default_rng(0).standard_normal(5000).astype(np.float32)
+    outs = predict_many([np.zeros(1, np.float32), noise, np.zeros(0, np.float32)], batch_size=3, model="tiny")
+    assert [o.bins.shape for o in outs] == [(1,), (1 + 5000 // 160,), (1,)]
+    assert all(np.all((o.periodicity >= 0) & (o.periodicity <= 1)) for o in outs)
