@@ -453,15 +453,12 @@ def _pitch_summary(tr: PitchTrack, notes_df: pd.DataFrame | None) -> dict[str, A
 def _analyze_loaded(
     y: np.ndarray, sr: int, item: _Item, opts: _Options, tr: PitchTrack | None
 ) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
-    import numpy as np
-
     from .pitch import notes, notes_to_frame, track
 
     row: dict[str, Any] = {"duration_s": y.size / sr, "sr": sr}
     tables: dict[str, pd.DataFrame] = {}
     need_track = "pitch" in opts.analyses or "coach" in opts.analyses
     if need_track and tr is None:
-        np.random.seed(int(item.file_id[:8], 16))  # noqa: NPY002 - torchcrepe dithers with numpy's global RNG
         tr = track(
             y,
             sr=sr,
@@ -1280,9 +1277,10 @@ def track_many(
     :func:`dawglib.pitch.track` (``1 + len(y) // hop_length`` frames, voiced where the median-filtered
     periodicity is at least ``periodicity_threshold``).
 
-    Agreement (tests/test_batch.py): batched across signals == one signal at a time (same bins);
-    the decoder == ``torchcrepe.decode.viterbi``; and against ``track(method="crepe")`` the same
-    voicing and f0 within 20 c (torchcrepe dithers its output by up to ±20 c; this does not).
+    Agreement (tests/test_batch.py, tests/test_crepe_fast.py): batched across signals == one signal at
+    a time (same bins); the network == torchcrepe's within 1e-5; the decoder ==
+    ``torchcrepe.decode.viterbi``; against ``torchcrepe.predict`` the same voicing and f0 within 20 c
+    (torchcrepe dithers its output by up to ±20 c; this does not).
     CPU vs CUDA (float16 by default): the same bins on 99.9 % of frames, the rest one 20-cent bin off;
     1000x real time end to end for torchcrepe-full on an H200 (``bench/gpu_crepe_layout.py``,
     docs/benchmarks.md).
