@@ -26,6 +26,8 @@ Three helpers shape the decoder's input (used by ``dawglib.pitch._track_auto``):
 - :func:`slope_weight`, :func:`inverse_blend`, :func:`curvature_correct`, :func:`refine_moment_s2` — the two
   post-steps of the refinement (slope-weighted inverse-filtered period; the window's smoothing of
   a bending contour undone from the track's own curvature), for the offline and streaming paths.
+- :func:`lag_persistence` — how far each candidate's lag continues into the neighbouring frames on
+  both sides (noisy recordings: a faint note persists where the noise's best lag wanders).
 - :func:`noise_floor_threshold` — the voicing threshold raised towards the aperiodicity that the
   recording's own noise floor reaches, so faint notes in noise are not called unvoiced by a
   threshold set for clean recordings.
@@ -51,6 +53,7 @@ __all__ = [
     "offset_penalty",
     "OFFSET_DROP_DB",
     "noise_floor_threshold",
+    "lag_persistence",
     "butter_highpass",
     "lpc_residual",
     "inverse_blend",
@@ -690,3 +693,115 @@ def inverse_blend(
             np.isfinite(ratio) & (ratio > 0) & (np.abs(np.log2(np.where(ratio > 0, ratio, 1.0))) < max_cents / 1200.0)
         )
     return np.asarray(np.where(near, period * np.where(near, ratio, 1.0) ** weight, period))
+
+
+@njit(cache=True)
+def _run_length(
+    logp: np.ndarray, t: int, i: int, step: int, radius: int, tol: float, max_gap: int
+) -> int:  # pragma: no cover - compiled
+    n_frames, k = logp.shape
+    cur = logp[t, i]
+    n = 0
+    gap = 0
+    s = t
+    for _ in range(radius):
+        s += step
+        if s < 0 or s >= n_frames:
+            break
+        best = tol * (1 + gap)
+        nxt = 0.0
+        found = False
+        for j in range(k):
+            d = abs(logp[s, j] - cur)  # NaN (no link) compares False
+            if d <= best:
+                best = d
+                nxt = logp[s, j]
+                found = True
+        if not found:
+            gap += 1
+            if gap > max_gap:
+                break
+            continue
+        gap = 0
+        cur = nxt
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def _persistence(
+    period: np.ndarray, ap: np.ndarray, radius: int, tol: float, max_ap: float, max_gap: int
+) -> np.ndarray:  # pragma: no cover - compiled
+    n_frames, k = period.shape
+    logp = np.full((n_frames, k), np.nan)  # log2 lag of the candidates that may be links
+    for t in range(n_frames):
+        for i in range(k):
+            if period[t, i] > 0 and ap[t, i] <= max_ap:
+                logp[t, i] = np.log2(period[t, i])
+    out = np.zeros((n_frames, k))
+    for t in range(n_frames):
+        for i in range(k):
+            if not (period[t, i] > 0) or not np.isfinite(ap[t, i]):
+                continue
+            # the candidate itself needs no link-level aperiodicity, only its neighbours do
+            save = logp[t, i]
+            logp[t, i] = np.log2(period[t, i])
+            fwd = _run_length(logp, t, i, 1, radius, tol, max_gap)
+            if fwd > 0:
+                bwd = _run_length(logp, t, i, -1, radius, tol, max_gap)
+                out[t, i] = min(fwd, bwd) / radius
+            logp[t, i] = save
+    return out
+
+
+def lag_persistence(
+    period: np.ndarray,
+    ap: np.ndarray,
+    *,
+    radius: int = 5,
+    tol_cents: float = 50.0,
+    max_ap: float = 1.0,
+    max_gap: int = 0,
+) -> np.ndarray:
+    """How far each candidate's lag continues into the neighbouring frames, 0..1.
+
+    From candidate ``(t, i)`` a chain steps frame by frame forwards (and backwards) to the nearest
+    candidate whose lag is within ``tol_cents`` of the previous link and whose aperiodicity is at
+    most ``max_ap``, for up to ``radius`` frames each way (a chain may skip ``max_gap`` frames in a
+    row without a match, the tolerance widening with each skip); the score is the shorter side's
+    number of links over ``radius``. A note's lag persists on both sides (the chain follows vibrato
+    and glides step by step); in noise alone the best lags wander, so chains break after a frame
+    or two, and a frame just past a note's end has a chain on one side only.
+
+    Parameters
+    ----------
+    period : np.ndarray, shape (F, K)
+        Candidate periods in samples (<= 0 or NaN where none).
+    ap : np.ndarray, shape (F, K)
+        Their aperiodicity (+inf where none).
+    radius : int
+        Frames looked at on each side.
+    tol_cents : float
+        Largest lag change between consecutive links, in cents.
+    max_ap : float
+        Largest aperiodicity a link may have.
+    max_gap : int
+        Frames in a row a chain may skip.
+
+    Returns
+    -------
+    np.ndarray, shape (F, K)
+        Persistence score in 0..1 (0 for missing candidates).
+
+    Examples
+    --------
+    >>> p = np.array([[100.0, 37.0], [101.0, 55.0], [100.5, 80.0]])
+    >>> a = np.full((3, 2), 0.5)
+    >>> lag_persistence(p, a, radius=1)
+    array([[0., 0.],
+           [1., 0.],
+           [0., 0.]])
+    """
+    p = np.ascontiguousarray(np.nan_to_num(np.asarray(period, dtype=np.float64), nan=-1.0))
+    a = np.ascontiguousarray(np.asarray(ap, dtype=np.float64))
+    return np.asarray(_persistence(p, a, int(radius), float(tol_cents) / 1200.0, float(max_ap), int(max_gap)))

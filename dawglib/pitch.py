@@ -21,7 +21,9 @@ in proportion to how fast the pitch moves: a resonance near a harmonic delays it
 which lags a vibrato contour. Last, the window's smoothing of a bending contour (vibrato peaks) is
 undone to first order from the track's own curvature. The voicing threshold is raised towards
 the aperiodicity that the recording's own noise floor reaches (its quietest frames), so faint notes
-in noise are kept while the noise alone stays unvoiced. See ``bench/pitch.py`` and
+in noise are kept while the noise alone stays unvoiced; in such a noisy recording a candidate whose
+lag persists into the neighbouring frames on both sides gets a bonus (a faint note's lag persists,
+the noise's best lag wanders). See ``bench/pitch.py`` and
 ``docs/benchmarks.md`` for measured accuracy.
 
 Examples
@@ -62,6 +64,11 @@ WORK_SR = 16000
 _HIGH_LOOK_HZ = 400.0
 #: Voicing threshold from the noise floor: share of quietest frames, percentile, margin, cap.
 _NOISE_FLOOR = (0.15, 10.0, 0.1, 0.65)
+#: Noisy recordings only: lag persistence of the candidates (frames each side, largest lag step in
+#: cents, largest link aperiodicity above the voicing threshold, frames a chain may skip) and the
+#: voiced cost's bonus at full persistence (units of aperiodicity / 0.1).
+_PERSIST = (5, 50.0, 0.3, 1)
+_PERSIST_BONUS = 3.0
 #: Inverse-filtered refinement (clean recordings): LPC bandwidth-expansion factor of the partial
 #: inverse ``A(z) / A(z / gamma)``, largest correction accepted (cents), and the contour slope (c/s)
 #: from which the correction is taken in full (linearly less below it).
@@ -314,6 +321,7 @@ def _track_auto(
         frame_signal,
         high_look,
         inverse_blend,
+        lag_persistence,
         lpc_residual,
         noise_floor_threshold,
         offset_penalty,
@@ -389,6 +397,12 @@ def _track_auto(
     cost_v = cost_v + 3.0 * off[:, None]
     cost_v = np.where(np.isfinite(ap) & (energy[:, None] > ref * 1e-9), cost_v, np.inf)
     cost_u = np.full(n_frames, 10.0 * thr)
+    if thr > threshold and _PERSIST_BONUS > 0:
+        # a noisy recording: a faint note's candidate can look as aperiodic as the noise alone, but
+        # its lag persists from frame to frame on both sides, where the noise's best lag wanders
+        radius, tol_c, ap_over, max_gap = _PERSIST
+        pers = lag_persistence(period, ap, radius=radius, tol_cents=tol_c, max_ap=thr + ap_over, max_gap=max_gap)
+        cost_v = cost_v - _PERSIST_BONUS * pers
     path = viterbi(
         np.nan_to_num(period, nan=-1.0),
         np.ascontiguousarray(cost_v),

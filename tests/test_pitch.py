@@ -281,6 +281,33 @@ def test_noise_floor_threshold_known_answers(rng):
     assert noise_floor_threshold(ap, energy, 1.0, threshold=0.45) == 0.45
 
 
+def test_lag_persistence_known_answers(rng):
+    from dawglib._pitch_core import lag_persistence
+
+    n = 40
+    period = np.full((n, 2), np.nan)
+    ap = np.full((n, 2), np.inf)
+    # column 0: a note from frame 0 to 19 with 6 Hz, +-50 c vibrato (lag steps <= 20 c per frame)
+    t = np.arange(20)
+    period[:20, 0] = 40.0 * 2.0 ** (50.0 * np.sin(2 * np.pi * 6.0 * t * 0.01) / 1200.0)
+    ap[:20, 0] = 0.7
+    # column 1: noise alone, a lag wandering by at least 2 semitones from frame to frame
+    period[:, 1] = 40.0 * 2.0 ** (np.cumsum(rng.choice([-1.0, 1.0], n) * rng.uniform(2.0, 5.0, n)) / 12.0)
+    ap[:, 1] = 0.75
+    pers = lag_persistence(period, ap, radius=5, tol_cents=50.0, max_ap=1.0)
+    assert np.allclose(pers[5:15, 0], 1.0)  # inside the note: 5 links on both sides
+    assert pers[19, 0] == 0.0  # the note's last frame: a chain on one side only
+    assert pers[2, 0] == pytest.approx(0.4)  # 2 frames back to the start: the shorter side counts
+    assert np.all(pers[:, 1] == 0.0)  # the wandering lag never links
+    assert np.all(pers[20:, 0] == 0.0)  # no candidate: 0
+    # a link above max_ap does not count
+    assert np.all(lag_persistence(period, ap, radius=5, max_ap=0.6)[:, 0] == 0.0)
+    # one frame without the note's lag breaks the chain unless max_gap allows skipping it
+    ap[10, 0] = np.inf
+    assert lag_persistence(period, ap, radius=5)[8, 0] == pytest.approx(0.2)  # 2 links forward
+    assert lag_persistence(period, ap, radius=5, max_gap=1)[8, 0] == pytest.approx(0.8)  # 4 of the 5
+
+
 def test_high_look_geometry():
     from dawglib._pitch_core import high_look
 
