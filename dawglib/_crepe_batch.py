@@ -586,7 +586,7 @@ class _Feed:
         lp = _log_softmax32(chunk)
         if self.side is not None:
             ready = torch.cuda.Event()
-            ready.record()
+            ready.record(torch.cuda.current_stream(self.allp.device))  # the stream the batches run on
             host = torch.empty(lp.shape, dtype=lp.dtype, pin_memory=True)
             with torch.cuda.stream(self.side):
                 self.side.wait_event(ready)
