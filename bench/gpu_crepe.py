@@ -343,20 +343,26 @@ def main() -> dict:
 
 
 def _finish(report: dict, ok: list, cuda: bool) -> dict:
-    import numpy as np
 
     e2e = [r["x_real_time"] for r in report["end_to_end"]]
     netx = [r["x_real_time"] for r in ok]
     report["best_network_x_real_time"] = max(netx) if netx else None
     report["best_end_to_end_x_real_time"] = max(e2e) if e2e else None
     report["meets_goal_end_to_end"] = bool(e2e and max(e2e) >= 1000) if cuda else None
+    write_report(report, "gpu_crepe.json")
+    return report
+
+
+def write_report(report: dict, filename: str) -> None:
+    """Stamp ``report`` with the run's seconds, print it as JSON and write it to ``$OUT/filename`` if set."""
+    import numpy as np
+
     report["total_s"] = round(time.perf_counter() - T0, 1)
     text = json.dumps(report, indent=1, default=lambda o: o.item() if isinstance(o, np.generic) else str(o))
     print(text)
     if os.environ.get("OUT"):
         Path(os.environ["OUT"]).mkdir(parents=True, exist_ok=True)
-        (Path(os.environ["OUT"]) / "gpu_crepe.json").write_text(text + "\n")
-    return report
+        (Path(os.environ["OUT"]) / filename).write_text(text + "\n")
 
 
 if __name__ == "__main__":

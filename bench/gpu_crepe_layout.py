@@ -36,7 +36,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE)]
 
-from gpu_crepe import HOP16, SR, T0, accuracy, agreement, stub_missing, sync, synth_signals, time_batches  # noqa: E402
+from gpu_crepe import (  # noqa: E402
+    HOP16,
+    SR,
+    T0,
+    accuracy,
+    agreement,
+    stub_missing,
+    sync,
+    synth_signals,
+    time_batches,
+    write_report,
+)
 
 
 def time_net(fn, frames, *, batch_size, reps, device):
@@ -103,7 +114,6 @@ def main() -> dict:
     ap.add_argument("--variants", default="", help="comma-separated fast-<layout>-<dtype> names to time (default: all)")
     ap.add_argument("--e2e", default="", help="comma-separated end-to-end runs (default: all)")
     args = ap.parse_args()
-    import numpy as np
     import torch
 
     stub_missing()
@@ -252,12 +262,7 @@ def main() -> dict:
         report["cpu_vs_device"] = {"files": 4, "audio_s": 8.0, "cpu_seconds": round(time.perf_counter() - t, 1)}
         report["cpu_vs_device"]["agreement_vs_cpu"] = agr
         report["cpu_vs_device"]["accuracy_vs_known_f0"] = acc
-    report["total_s"] = round(time.perf_counter() - T0, 1)
-    text = json.dumps(report, indent=1, default=lambda o: o.item() if isinstance(o, np.generic) else str(o))
-    print(text)
-    if os.environ.get("OUT"):
-        Path(os.environ["OUT"]).mkdir(parents=True, exist_ok=True)
-        (Path(os.environ["OUT"]) / "gpu_layout.json").write_text(text + "\n")
+    write_report(report, "gpu_layout.json")
     return report
 
 

@@ -180,6 +180,7 @@ def _toeplitz(w: Any, n_pos: int) -> Any:
     return dense.reshape(n_pos * c_in, n_pos * c_out)
 
 
+@functools.cache
 def _fast_class() -> Any:
     import torch
     import torch.nn.functional as F
