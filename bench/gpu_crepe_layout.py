@@ -5,9 +5,10 @@ time (float16 wrong: its BatchNorm variances overflow). This script, on the same
 the same card:
 
 1. times torchcrepe's model (float32, cuDNN's TF32 convolutions) and
-   :func:`dawglib._crepe_batch.fast_model` (same weights; 1-D or channels-last convolutions, the first
-   layer as one matrix product, BatchNorm folded into the convolutions so that float16 stays in
-   range, layers 3-6 as dense matrix products) in float16 and float32 and, unless ``--no-compile``,
+   :func:`dawglib._crepe_batch.fast_model` (same weights; the first layer as one matrix product,
+   BatchNorm folded into the convolutions so that float16 stays in range, layers 3-6 as dense matrix
+   products; layer 2 a channels-last cuDNN convolution, ``nlc``, or in the frequency domain, ``lnc``)
+   in float16 and float32 and, unless ``--no-compile``,
    the fastest compiled with ``torch.compile``; each variant is
    checked against the reference (share of confident frames whose arg-max bin is the same, largest
    activation difference);
@@ -18,8 +19,9 @@ the same card:
 4. checks the GPU default against the CPU path on 4 voices x 2 s and both against the known f0.
 
 ``python bench/gpu_crepe_layout.py [--cpu-smoke] [--budget-s 240] [--no-compile] [--variants V,..] [--e2e R,..]``;
-JSON to ``$OUT/gpu_layout.json``. The committed run (docs/gpu_crepe_layout_run5.json, ~140 s on an H200):
-``--budget-s 190 --no-compile --variants fast-nlc-float16 --e2e torchcrepe-float32,default-half``.
+JSON to ``$OUT/gpu_layout.json``. The committed run (docs/gpu_crepe_layout_run7.json, ~140 s on an H100):
+``--budget-s 300 --no-compile --variants fast-nlc-float16,fast-lnc-float16,fast-lnc-float32
+--e2e torchcrepe-float32,nlc-half,lnc-half`` (``default-half`` is ``lnc-half``, the library default).
 ``--cpu-smoke`` runs every step on the CPU with the tiny model (a few seconds).
 """
 
@@ -148,7 +150,12 @@ def main() -> dict:
         return fast_model(model, device=device, dtype=dtype, layout=layout, weights=weights)
 
     vs = {"torchcrepe-float32": ref}
-    for layout, dt in (("nlc", "float16"), ("nlc", "float32")) if cuda else (("nlc", "float32"), ("ncl", "float32")):
+    layouts = (
+        (("nlc", "float16"), ("lnc", "float16"), ("nlc", "float32"), ("lnc", "float32"))
+        if cuda
+        else (("nlc", "float32"), ("ncl", "float32"), ("lnc", "float32"))
+    )
+    for layout, dt in layouts:
         vs[f"fast-{layout}-{dt}"] = fast(layout, dt)
     if args.variants:
         vs = {k: v for k, v in vs.items() if k == "torchcrepe-float32" or k in args.variants.split(",")}
@@ -211,6 +218,8 @@ def main() -> dict:
     runs = {"torchcrepe-float32": dict(net=ref), "default-float32": dict(half=False)}
     if cuda:
         runs["default-half"] = dict(half=True)
+        runs["nlc-half"] = dict(half=True, layout="nlc")
+        runs["lnc-half"] = dict(half=True, layout="lnc")
     if args.e2e:
         runs = {k: v for k, v in runs.items() if k in args.e2e.split(",")}
     e2e: dict = {}
@@ -220,7 +229,7 @@ def main() -> dict:
             e2e[name] = {"skipped": "time budget"}
             continue
         times, stages = [], []
-        for r in range((3 if name == "default-half" else 2) + 1 if cuda else 1):
+        for r in range((3 if name.endswith("-half") else 2) + 1 if cuda else 1):
             st: dict = {}
             sync(device)
             t = time.perf_counter()
@@ -253,8 +262,8 @@ def main() -> dict:
         cpu = predict_many(xs, device="cpu", batch_size=256, **kw2)
         acc = {"cpu_default_float32": accuracy(cpu, truths)}
         agr = {}
-        for name, extra in (("default-float32", {"half": False}), ("default-half", {"half": True})):
-            if (not cuda and name == "default-half") or (cuda and args.e2e and name not in args.e2e.split(",")):
+        for name, extra in runs.items():
+            if name == "torchcrepe-float32" or (not cuda and name.endswith("-half")):
                 continue
             o = predict_many(xs, device=device, batch_size=1024, **kw2, **extra)
             acc[f"{device}_{name}"] = accuracy(o, truths)

@@ -19,6 +19,8 @@ CODE = {
     "gpu_crepe_layout_run3.json": "v1",
     "gpu_crepe_layout_run4.json": "v2",
     "gpu_crepe_layout_run5.json": "v3",
+    "gpu_crepe_layout_run6.json": "v3",
+    "gpu_crepe_layout_run7.json": "v4",
 }
 LEGEND = [
     "v0: torchcrepe's model cast to other formats and layouts",
@@ -26,8 +28,10 @@ LEGEND = [
     "into the convolutions; Viterbi stepped in torch on the GPU",
     "v2: + layers 3-6 as dense matrix products, max-pool before the BatchNorm affine; Viterbi banded, in numba "
     "on CPU threads, after the network",
-    "v3 (committed): + each file's Viterbi on CPU threads as soon as its frames are through the network, while "
+    "v3: + each file's Viterbi on CPU threads as soon as its frames are through the network, while "
     "the GPU runs the next batches",
+    "v4 (committed): + layout `lnc`: layer 2 in the frequency domain (DFT, per-bin channel mix, inverse DFT as "
+    "matrix products), activations position-major",
 ]
 
 
@@ -42,31 +46,47 @@ def main(paths: list[str]) -> None:
     new = [(n, r) for n, r in layouts if r.get("run") == "fast_model"]
     last_name, last = new[-1]
     e2e = last["end_to_end"]
-    half, ref = e2e["default-half"], e2e["torchcrepe-float32"]
+    dkey = "lnc-half" if "lnc-half" in e2e else "default-half"  # the library default on CUDA
+    half, ref, old = e2e[dkey], e2e["torchcrepe-float32"], e2e.get("nlc-half")
     var = last["variants"]
+    best = last["best_network_variant"]
+    prof = last["profile"][best]
+
+    def row(label: str, key: str | None = None, stage: str | None = None) -> str:
+        cells = []
+        for e, v in ((ref, "torchcrepe-float32"), (old, "fast-nlc-float16"), (half, best)):
+            if e is None:
+                continue
+            if stage is None and key == "net":
+                cells.append(f"{var[v]['x_real_time']:.0f}×")
+            elif stage is None:
+                cells.append(f"{e['x_real_time']:.0f}×")
+            else:
+                cells.append(f"{e['stages_s'][stage]:.3f}")
+        cells[-1] = f"**{cells[-1]}**" if stage is None else cells[-1]
+        return f"| {label} | " + " | ".join(cells) + " |"
+
     lines = [
         "## torchcrepe-full on a GPU (`bench/gpu_crepe_layout.py`, `bench/gpu_crepe.py`)",
         "",
         f"Latest: card **{last['device']}**, torch {last['torch']}, cuDNN {last['cudnn']}; "
         f"{len(layouts) and 64} synthetic sung files × 15 s ({last['audio_s'] / 60:.0f} min), full model, 10 ms hop, "
-        f"batch {last['batch_size']}, one process, side by side. Goal: ≥ 1000× real time on one H100.",
+        f"batch {last['batch_size']}, one process, side by side ({last_name}). "
+        "Goal: ≥ 1000× real time on one H100.",
         "",
-        "| what | torchcrepe's model, float32 (TF32) | `fast_model`, float16 (library default on CUDA) |",
-        "|---|---|---|",
-        f"| network only (frames on the device) | {var['torchcrepe-float32']['x_real_time']:.0f}× "
-        f"| **{var['fast-nlc-float16']['x_real_time']:.0f}×** |",
-        f"| end to end, `predict_many` (framing, network, Viterbi, periodicity) | {ref['x_real_time']:.0f}× "
-        f"| **{half['x_real_time']:.0f}×** |",
-        f"| · framing + network (s) | {ref['stages_s']['frames_and_network']:.3f} "
-        f"| {half['stages_s']['frames_and_network']:.3f} |",
-        f"| · Viterbi left after the last batch (s) | {ref['stages_s']['viterbi_tail']:.3f} "
-        f"| {half['stages_s']['viterbi_tail']:.3f} |",
-        f"| · periodicity + copy to the host (s) | {ref['stages_s']['periodicity_and_copy']:.3f} "
-        f"| {half['stages_s']['periodicity_and_copy']:.3f} |",
+        "| what | torchcrepe's model, float32 (TF32) "
+        + ("| `fast_model` float16, layer 2 a cuDNN convolution (`nlc`, before) " if old else "")
+        + "| `fast_model` float16, layer 2 in the frequency domain (`lnc`, library default) |",
+        "|---|---|" + ("---|" if old else "") + "---|",
+        row("network only (frames on the device)", "net"),
+        row("end to end, `predict_many` (framing, network, Viterbi, periodicity)"),
+        row("· framing + network (s)", stage="frames_and_network"),
+        row("· Viterbi left after the last batch (s)", stage="viterbi_tail"),
+        row("· periodicity + copy to the host (s)", stage="periodicity_and_copy"),
         "",
     ]
     agr = half["agreement_vs_torchcrepe_float32"]
-    cpu = last["cpu_vs_device"]["agreement_vs_cpu"]["default-half"]
+    cpu = last["cpu_vs_device"]["agreement_vs_cpu"][dkey]
     acc = last["cpu_vs_device"]["accuracy_vs_known_f0"]
     lines += [
         "Agreement (decoded 20-cent bins; voicing = periodicity ≥ 0.21):",
@@ -81,41 +101,45 @@ def main(paths: list[str]) -> None:
         "",
         "Against the known f0 of those 4 voices the CPU and the GPU results are identical: median error "
         f"{acc['cpu_default_float32']['median_abs_cents']:.1f} c, RPA "
-        f"{acc['cpu_default_float32']['rpa_50c']:.3f} (CPU) / {acc['cuda_default-half']['rpa_50c']:.3f} (GPU). "
+        f"{acc['cpu_default_float32']['rpa_50c']:.3f} (CPU) / {acc['cuda_' + dkey]['rpa_50c']:.3f} (GPU). "
         "Stated tolerance (`bench/gpu_crepe_layout.py`, `docs/gpu_crepe_layout_run*.json`): ≥ 99.5 % of "
         "confident frames keep their arg-max bin (measured "
-        f"{var['fast-nlc-float16']['same_argmax_confident']:.4f}), decoded pitch within one 20-cent bin.",
+        f"{var[best]['same_argmax_confident']:.4f}), decoded pitch within one 20-cent bin.",
         "",
         "How (`dawglib._crepe_batch.fast_model`, same weights, the rewrites exact in real arithmetic — float32 "
-        "activations within 1e-6 of torchcrepe's, tested): the first layer (1 input channel, 512 taps, stride 4: "
-        "26 ms of torchcrepe's 96 ms per 4096 frames, in a non-tensor-core cuDNN kernel) is one matrix product "
-        "over the unfolded frame; each BatchNorm is folded into its convolution and applied after the max-pool "
-        "(which also keeps float16 in range: torchcrepe's variances reach 5·10⁵); layers 3–6, with only 64–8 "
-        "positions, are dense matrix products; layer 2 stays a cuDNN convolution in channels-last float16. "
+        "activations within 1e-6 of torchcrepe's on the CPU, tested): the first layer (1 input channel, 512 taps, "
+        "stride 4: 26 ms of torchcrepe's 96 ms per 4096 frames, in a non-tensor-core cuDNN kernel) is one matrix "
+        "product over the unfolded frame; each BatchNorm is folded into its convolution and applied after the "
+        "max-pool (which also keeps float16 in range: torchcrepe's variances reach 5·10⁵); layers 3–6, with only "
+        "64–8 positions, are dense matrix products. Layer 2 (1024 → 128 channels over 64 taps, 76 % of the "
+        "multiply-adds) was a cuDNN convolution: 25 ms of 34 ms per 4096 frames, in an Ampere-generation kernel "
+        "at ~350 TFLOP/s (run 6). It now runs in the frequency domain: a real DFT of length 160 along the 128 "
+        "positions (long enough that the circular convolution equals torchcrepe's zero-padded one on every "
+        "output position), one complex 1024 × 128 channel mix per bin (81 bins), the inverse DFT — all matrix "
+        "products, activations kept position-major so each transform is one product; 1/16 of the arithmetic. "
         "The Viterbi decoder (banded: 23 reachable predecessors plus the best state overall, identical to "
-        "torchcrepe's) took 0.4–0.6 s per 16 min of audio whether stepped in torch on the GPU (kernel "
-        "launches) or in numba on CPU threads after the network (runs 3–4); it now runs in numba on CPU "
-        "threads for each file as soon as its frames are through the network, while the GPU runs the next "
-        "batches, and only 0.04 s is left after the last batch. float32 on the GPU (`half=False`) keeps full "
-        "float32 matrix products: 345× for the network, slower than torchcrepe's TF32 convolutions (421×).",
+        "torchcrepe's) runs in numba on CPU threads for each file as soon as its frames are through the "
+        "network, while the GPU runs the next batches (stepped in torch on the GPU it took 0.4–0.6 s per "
+        "16 min of audio, runs 3–4). float32 on the GPU (`half=False`): "
+        + (f"{var['fast-lnc-float32']['x_real_time']:.0f}× for the network." if "fast-lnc-float32" in var else "")
+        + " On a 2-core CPU (float32, tiny / full model) the frequency-domain layer 2 is 1.3× / 3× faster "
+        "than 1-D convolutions.",
         "",
-        f"Where the time goes now ({last_name}, CUDA time per 4096-frame batch, "
-        f"{last['profile']['fast-nlc-float16']['ms_per_batch']:.1f} ms in all):",
+        f"Where the time goes now ({last_name}, `{best}`, CUDA time per 4096-frame batch, "
+        f"{prof['ms_per_batch']:.1f} ms in all):",
         "",
         "| kernel | ms | share |",
         "|---|---|---|",
     ]
-    for row in last["profile"]["fast-nlc-float16"]["top"][:6]:
-        lines.append(f"| `{row['kernel'][:70]}` | {row['ms_per_batch']:.2f} | {row['share']:.0%} |")
+    for r in prof["top"][:8]:
+        lines.append(f"| `{r['kernel'][:70]}` | {r['ms_per_batch']:.2f} | {r['share']:.0%} |")
     lines += [
         "",
-        "Layer 2 (1024 → 128 channels, 64 taps: 76 % of the multiply-adds) is 3/4 of the time, in an "
-        "Ampere-generation cuDNN kernel at about 350 TFLOP/s, half of what the card's float16 matrix units "
-        "reach. Caveats: 1000× is met on an **H200** end to end by a hair (1000.5×); the goal names an "
-        "H100, which this session could not get (the H100 runs below are of torchcrepe's own model; the "
-        "H100's matrix units have the same peak, so the network should land close, but it is not measured). "
-        "`torch.compile` of the float16 model gave another 20 % on the network in run 3 (742× vs 615× there) "
-        "but costs a compile per process and is not used by the library.",
+        "The matrix products (`nvjet…`, `cutlass…`) are now under half of the time; the rest is elementwise "
+        "work: max-pools, ReLUs, BatchNorm shifts and the copies around layer 1 (its output alone is 2 GB of "
+        "float16 per batch). Next: fold each BatchNorm shift into the next layer's bias, and fuse pool + ReLU "
+        "into the matrix products' epilogues (a custom kernel; `torch.compile` gave +20 % on the older layout "
+        "in run 3 but costs a compile per process).",
         "",
         "### All layout runs (network only, same frames)",
         "",

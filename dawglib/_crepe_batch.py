@@ -111,7 +111,7 @@ def fast_model(
     *,
     device: str = "cpu",
     dtype: str = "float32",
-    layout: str = "ncl",
+    layout: str = "lnc",
     weights: str | os.PathLike[str] | None = None,
 ) -> Any:
     """Torchcrepe's network re-laid out for speed, same function (cached per process).
@@ -128,12 +128,20 @@ def fast_model(
       max-pool runs first and the layer ends in ``sign(s) * relu(sign(s) * m) + t`` on half the
       values. The convolutions then produce normalised values, which is what lets the network run in
       float16 (torchcrepe's unfolded BatchNorm variances reach 5e5, past float16's range);
-    - with ``layout="nlc"`` (for GPUs) layers 3-6, which see only 64, 32, 16 and 8 positions, as one
-      dense matrix product each (the convolution written out as a banded matrix: 200 MB of float16
-      weights for the full model, tensor-core matrix products instead of small convolutions, and
-      layers 4-6 skip the taps that fall on zero padding).
+    - with ``layout="nlc"`` or ``"lnc"``, layers 3-6, which see only 64, 32, 16 and 8 positions, as
+      one dense matrix product each (the convolution written out as a banded matrix: 200 MB of
+      float16 weights for the full model, tensor-core matrix products instead of small convolutions,
+      and layers 4-6 skip the taps that fall on zero padding);
+    - with ``layout="lnc"`` (the default), layer 2 -- 1024 -> 128 channels over 64 taps, 76 % of
+      the full model's multiply-adds -- in the frequency domain: a real DFT of length 160 along
+      the 128 positions, one complex channel mix per bin (81 bins), the inverse DFT, all as matrix
+      products (:func:`_spectral`); 1/16 of the direct convolution's arithmetic. Activations are
+      kept position-major, ``(L, N, C)``, so that each transform is one matrix product.
 
-    On float32 the activations equal torchcrepe's to about 1e-6.
+    On float32 the activations equal torchcrepe's to about 1e-6 (tests/test_crepe_fast.py). Speed
+    (docs/benchmarks.md): on an H100 in float16 ``"lnc"`` runs the full model at 3580x real time,
+    ``"nlc"`` (layer 2 a cuDNN convolution) at 1090x, torchcrepe's model at 400x; on a 2-core CPU in
+    float32 the full model runs 3x and the tiny one 1.3x faster than with ``"ncl"``.
 
     Parameters
     ----------
@@ -142,9 +150,11 @@ def fast_model(
         torch device.
     dtype : {"float32", "float16", "bfloat16"}
         Number format of the weights and activations (the output is float32).
-    layout : {"ncl", "nlc"}
-        ``"nlc"`` keeps channels last (layer 2 as a 2-D convolution in channels-last memory format,
-        layers 3-6 as dense matrix products), the layout tensor cores read without a transpose.
+    layout : {"lnc", "nlc", "ncl"}
+        ``"lnc"``: positions first, layer 2 in the frequency domain, layers 3-6 as dense matrix
+        products (fastest on GPUs and CPUs). ``"nlc"``: channels last, layer 2 as a cuDNN
+        convolution in channels-last memory format, layers 3-6 dense. ``"ncl"``: 1-D convolutions
+        throughout.
     weights : path or None
         As for :func:`load_model`.
     """
@@ -180,6 +190,50 @@ def _toeplitz(w: Any, n_pos: int) -> Any:
     return dense.reshape(n_pos * c_in, n_pos * c_out)
 
 
+#: DFT length for layer 2 of the ``"lnc"`` layout: 128 positions in, 64 taps, 128 positions out need
+#: ``>= 160`` for the circular convolution to equal torchcrepe's zero-padded one; bins 0..80.
+_N_DFT = 160
+_N_SPEC = _N_DFT // 2 + 1
+_LAYOUTS = ("ncl", "nlc", "lnc")
+
+
+def _spectral(w: Any) -> tuple[Any, Any, Any]:
+    """Layer 2 ("same" convolution, 128 positions, padding 31/32) as a product of spectra.
+
+    ``z[l] = sum_k w[k] y[l + k - 31]`` is the linear convolution of ``y`` with ``g[m] = w[31 - m]``
+    (``m`` in ``-32..31``); with a real DFT of length 160 (> 128 + 31, so no wrap-around reaches
+    positions 0..127) it is ``Z_b = Y_b G_b`` per frequency bin ``b``: a (C1 x C2) complex channel
+    mix per bin, 81 bins, instead of 64 taps -- 2*81*2/64 = 5 % of the multiply-adds at the
+    matrix-product level, plus two small transforms that are themselves matrix products.
+
+    Returns
+    -------
+    dft : (2 * 81, 128)
+        Rows ``(re/im, bin)``, scaled by 1/16 to keep float16 spectra small.
+    idft : (128, 2 * 81)
+        Back to the 128 positions, columns ``(re/im, bin)``, undoing the scale.
+    spec : (4, 81, C1, C2)
+        The kernel's spectrum: real part, imaginary part, minus the imaginary part.
+    """
+    import torch
+
+    w64 = w.double()  # (C2, C1, k)
+    k = w64.shape[2]
+    b = torch.arange(_N_SPEC, dtype=torch.float64)
+    scale = 1.0 / 16.0
+    ang = 2.0 * np.pi * b[:, None] * torch.arange(128, dtype=torch.float64)[None, :] / _N_DFT  # (bins, 128)
+    dft = torch.cat([torch.cos(ang), -torch.sin(ang)]) * scale
+    weight = torch.full((_N_SPEC,), 2.0, dtype=torch.float64)
+    weight[0] = weight[-1] = 1.0  # bins 0 and N/2 appear once in a real signal's spectrum
+    inv = weight[:, None] / (_N_DFT * scale)
+    idft = torch.cat([torch.cos(ang) * inv, -torch.sin(ang) * inv]).t()
+    pha = 2.0 * np.pi * b[:, None] * (31.0 - torch.arange(k, dtype=torch.float64))[None, :] / _N_DFT  # (bins, k)
+    wt = w64.permute(2, 1, 0)  # (k, C1, C2)
+    re = torch.einsum("bk,kio->bio", torch.cos(pha), wt)
+    im = -torch.einsum("bk,kio->bio", torch.sin(pha), wt)
+    return dft.float(), idft.float(), torch.stack([re, im, -im]).float()
+
+
 @functools.cache
 def _fast_class() -> Any:
     import torch
@@ -193,8 +247,8 @@ def _fast_class() -> Any:
 
         def __init__(self, ref: Any, *, layout: str) -> None:
             super().__init__()
-            if layout not in ("ncl", "nlc"):
-                raise ValueError(f"layout must be 'ncl' or 'nlc', given {layout!r}")
+            if layout not in _LAYOUTS:
+                raise ValueError(f"layout must be one of {_LAYOUTS}, given {layout!r}")
             self.layout = layout
             self.in_features = int(ref.in_features)
             ws, bs, sgns, ts = [], [], [], []
@@ -211,8 +265,11 @@ def _fast_class() -> Any:
             n_pos = [128, 64, 32, 16, 8]  # positions entering layers 2..6
             mats = []
             for i, (w, b) in enumerate(zip(ws[1:], bs[1:])):
-                if layout == "nlc" and i > 0:  # layers 3-6: few positions -> one dense matrix product each
+                if layout != "ncl" and i > 0:  # layers 3-6: few positions -> one dense matrix product each
                     mats.append((frozen(_toeplitz(w, n_pos[i])), frozen(b.repeat(n_pos[i]))))
+                elif layout == "lnc":  # layer 2 in the frequency domain
+                    mats.append((frozen(torch.zeros(0)), frozen(b)))
+                    self.dft, self.idft, self.spec = (frozen(m) for m in _spectral(w))
                 elif layout == "nlc":
                     mats.append((frozen(w[..., None]), frozen(b)))
                 else:
@@ -230,6 +287,8 @@ def _fast_class() -> Any:
         def forward(self, x: Any) -> Any:
             n = x.shape[0]
             x = x.to(self.w1.dtype)
+            if self.layout == "lnc":
+                return self._forward_lnc(x, n)
             fr = F.pad(x, (254, 254)).unfold(1, 512, 4).reshape(n * 256, 512)
             z = torch.addmm(self.b1, fr, self.w1).reshape(n, 256, -1)  # (N, L, C1), BN scale folded in
             y = self._bn_relu(torch.maximum(z[:, 0::2], z[:, 1::2]), 0, -1)  # max-pool along time: (N, 128, C1)
@@ -250,6 +309,30 @@ def _fast_class() -> Any:
                     y = self._bn_relu(F.max_pool1d(z, 2, 2), i + 1, 1)
                 y = y.permute(0, 2, 1).reshape(n, self.in_features)
             return torch.sigmoid(self.classifier(y)).float()
+
+        def _forward_lnc(self, x: Any, n: int) -> Any:
+            """Position-major forward pass (``(L, N, C)``), layer 2 as products of spectra (see :func:`_spectral`)."""
+            fr = F.pad(x, (254, 254)).unfold(1, 512, 4).transpose(0, 1).reshape(256 * n, 512)  # rows (l, n)
+            z = torch.addmm(self.b1, fr, self.w1).reshape(256, n, -1)
+            y = self._bn_relu(torch.maximum(z[0::2], z[1::2]), 0, -1)  # (128, N, C1)
+            c1 = y.shape[2]
+            spec = torch.mm(self.dft, y.reshape(128, n * c1)).reshape(2, _N_SPEC, n, c1)  # (re/im, bin, N, C1)
+            g = self.spec  # (4, bins, C1, C2): re, im, -im of the kernel's spectrum
+            c2 = g.shape[3]
+            prod = torch.empty((2, _N_SPEC, n, c2), dtype=y.dtype, device=y.device)
+            torch.bmm(spec[0], g[0], out=prod[0])  # re = Yr Gr - Yi Gi
+            prod[0].baddbmm_(spec[1], g[2])
+            torch.bmm(spec[0], g[1], out=prod[1])  # im = Yr Gi + Yi Gr
+            prod[1].baddbmm_(spec[1], g[0])
+            z = torch.mm(self.idft, prod.reshape(2 * _N_SPEC, n * c2)).reshape(128, n, c2)
+            m = torch.maximum(z[0::2], z[1::2]).add_(self.biases[0])  # pooled (64, N, C2); the bias after the pool
+            y = torch.empty((n, 64, c2), dtype=m.dtype, device=m.device)
+            y.transpose(0, 1).copy_(self._bn_relu(m, 1, -1))  # (N, L, C) for the dense layers
+            for i in range(1, 5):
+                n_pos, c_in = y.shape[1], y.shape[2]
+                z = torch.addmm(self.biases[i], y.reshape(n, n_pos * c_in), self.weights[i]).reshape(n, n_pos, -1)
+                y = self._bn_relu(torch.maximum(z[:, 0::2], z[:, 1::2]), i + 1, -1)
+            return torch.sigmoid(self.classifier(y.reshape(n, self.in_features))).float()
 
         def _bn_relu(self, m: Any, i: int, axis: int) -> Any:
             """ReLU then BatchNorm of layer ``i``, applied after the max-pool.
@@ -491,11 +574,11 @@ def predict_many(
         Frames per network call, taken across signals.
     half : bool or None
         Run the network in float16 (CUDA only; :func:`fast_model`'s folded BatchNorm keeps the values
-        in float16's range; activations are returned as float32). Default: float16 on CUDA (2.7x the
-        float32 throughput on an H200; 99.9 % of decoded bins equal, the rest one 20-cent bin off, see
+        in float16's range; activations are returned as float32). Default: float16 on CUDA (5.2x the
+        float32 throughput on an H100; 99.85 % of decoded bins equal, the rest one 20-cent bin off, see
         docs/benchmarks.md), float32 on the CPU.
-    layout : {"ncl", "nlc"} or None
-        :func:`fast_model`'s layout; default channels-last on CUDA, ``"ncl"`` on the CPU.
+    layout : {"lnc", "nlc", "ncl"} or None
+        :func:`fast_model`'s layout; default ``"lnc"`` (layer 2 in the frequency domain).
     weights, net :
         Another state dict for :func:`load_model`, or an already loaded network (any module mapping
         ``(N, 1024)`` frames to ``(N, 360)`` activations, e.g. ``load_model(...)``, torchcrepe's own).
@@ -519,7 +602,7 @@ def predict_many(
             model,
             device=device,
             dtype="float16" if (cuda and (half is None or half)) else "float32",
-            layout=layout or ("nlc" if cuda else "ncl"),
+            layout=layout or "lnc",
             weights=weights,
         )
     counts = [1 + int(np.asarray(x).size) // hop16 for x in signals16]

