@@ -21,7 +21,8 @@ the same card:
 ``python bench/gpu_crepe_layout.py [--cpu-smoke] [--budget-s 240] [--no-compile] [--variants V,..] [--e2e R,..]``;
 JSON to ``$OUT/gpu_layout.json``. The committed run (docs/gpu_crepe_layout_run7.json, ~140 s on an H100):
 ``--budget-s 300 --no-compile --variants fast-nlc-float16,fast-lnc-float16,fast-lnc-float32
---e2e torchcrepe-float32,nlc-half,lnc-half`` (``default-half`` is ``lnc-half``, the library default).
+--e2e torchcrepe-float32,nlc-half,lnc-half`` (``default-half`` is ``lnc-half``, the library default;
+run 8 times it at batch sizes 2048 and 8192 too: ``--e2e default-half,default-half-b2048,default-half-b8192``).
 ``--cpu-smoke`` runs every step on the CPU with the tiny model (a few seconds).
 """
 
@@ -220,6 +221,8 @@ def main() -> dict:
         runs["default-half"] = dict(half=True)
         runs["nlc-half"] = dict(half=True, layout="nlc")
         runs["lnc-half"] = dict(half=True, layout="lnc")
+        for b in (2048, 8192):  # the library default (2048) and a larger one, against --batch-size
+            runs[f"default-half-b{b}"] = dict(half=True, batch_size=b)
     if args.e2e:
         runs = {k: v for k, v in runs.items() if k in args.e2e.split(",")}
     e2e: dict = {}
@@ -233,7 +236,7 @@ def main() -> dict:
             st: dict = {}
             sync(device)
             t = time.perf_counter()
-            o = predict_many(signals, timings=st, **kw, **extra)
+            o = predict_many(signals, timings=st, **{**kw, **extra})
             sync(device)
             if r or not cuda:
                 times.append(time.perf_counter() - t)
@@ -263,7 +266,7 @@ def main() -> dict:
         acc = {"cpu_default_float32": accuracy(cpu, truths)}
         agr = {}
         for name, extra in runs.items():
-            if name == "torchcrepe-float32" or (not cuda and name.endswith("-half")):
+            if name == "torchcrepe-float32" or (not cuda and name.endswith("-half")) or "-b" in name:
                 continue
             o = predict_many(xs, device=device, batch_size=1024, **kw2, **extra)
             acc[f"{device}_{name}"] = accuracy(o, truths)

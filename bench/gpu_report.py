@@ -21,6 +21,7 @@ CODE = {
     "gpu_crepe_layout_run5.json": "v3",
     "gpu_crepe_layout_run6.json": "v3",
     "gpu_crepe_layout_run7.json": "v4",
+    "gpu_crepe_layout_run8.json": "v4",
 }
 LEGEND = [
     "v0: torchcrepe's model cast to other formats and layouts",
@@ -44,7 +45,8 @@ def main(paths: list[str]) -> None:
     first = [r for n, r in allruns if r.get("script") == "bench/gpu_crepe.py"]
     layouts = [(n, r) for n, r in allruns if r.get("script") == "bench/gpu_crepe_layout.py"]
     new = [(n, r) for n, r in layouts if r.get("run") == "fast_model"]
-    last_name, last = new[-1]
+    last_name, last = next(((n, r) for n, r in reversed(new) if "lnc-half" in r["end_to_end"]), new[-1])
+    sizes = [(n, r) for n, r in new if any(k.startswith("default-half-b") for k in r["end_to_end"])]
     e2e = last["end_to_end"]
     dkey = "lnc-half" if "lnc-half" in e2e else "default-half"  # the library default on CUDA
     half, ref, old = e2e[dkey], e2e["torchcrepe-float32"], e2e.get("nlc-half")
@@ -85,6 +87,18 @@ def main(paths: list[str]) -> None:
         row("· periodicity + copy to the host (s)", stage="periodicity_and_copy"),
         "",
     ]
+    for n, r in sizes[-1:]:
+        e = r["end_to_end"]
+        by = {int(k.rsplit("-b", 1)[1]): v for k, v in e.items() if k.startswith("default-half-b")}
+        by[int(r["batch_size"])] = e["default-half"]
+        lines += [
+            f'The library\'s defaults on CUDA (`predict_many(..., device="cuda")`: float16, `lnc`) by batch size, '
+            f"end to end, same card and audio ({n}): "
+            + ", ".join(f"{b} frames {by[b]['x_real_time']:.0f}×" for b in sorted(by))
+            + " (2048 is the default of `track_many` and `predict_many`; torchcrepe's model "
+            f"{e['torchcrepe-float32']['x_real_time']:.0f}× in the same run).",
+            "",
+        ]
     agr = half["agreement_vs_torchcrepe_float32"]
     cpu = last["cpu_vs_device"]["agreement_vs_cpu"][dkey]
     acc = last["cpu_vs_device"]["accuracy_vs_known_f0"]
