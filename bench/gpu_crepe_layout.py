@@ -232,7 +232,7 @@ def main() -> dict:
             e2e[name] = {"skipped": "time budget"}
             continue
         times, stages = [], []
-        for r in range((3 if name.endswith("-half") else 2) + 1 if cuda else 1):
+        for r in range((3 if extra.get("half") else 2) + 1 if cuda else 1):
             st: dict = {}
             sync(device)
             t = time.perf_counter()
@@ -266,7 +266,7 @@ def main() -> dict:
         acc = {"cpu_default_float32": accuracy(cpu, truths)}
         agr = {}
         for name, extra in runs.items():
-            if name == "torchcrepe-float32" or (not cuda and name.endswith("-half")) or "-b" in name:
+            if "net" in extra or "batch_size" in extra:  # torchcrepe's own network; batch-size repeats
                 continue
             o = predict_many(xs, device=device, batch_size=1024, **kw2, **extra)
             acc[f"{device}_{name}"] = accuracy(o, truths)

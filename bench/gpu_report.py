@@ -54,12 +54,12 @@ def main(paths: list[str]) -> None:
     best = last["best_network_variant"]
     prof = last["profile"][best]
 
-    def row(label: str, key: str | None = None, stage: str | None = None) -> str:
+    def row(label: str, *, net: bool = False, stage: str | None = None) -> str:
         cells = []
         for e, v in ((ref, "torchcrepe-float32"), (old, "fast-nlc-float16"), (half, best)):
             if e is None:
                 continue
-            if stage is None and key == "net":
+            if net:
                 cells.append(f"{var[v]['x_real_time']:.0f}×")
             elif stage is None:
                 cells.append(f"{e['x_real_time']:.0f}×")
@@ -80,7 +80,7 @@ def main(paths: list[str]) -> None:
         + ("| `fast_model` float16, layer 2 a cuDNN convolution (`nlc`, before) " if old else "")
         + "| `fast_model` float16, layer 2 in the frequency domain (`lnc`, library default) |",
         "|---|---|" + ("---|" if old else "") + "---|",
-        row("network only (frames on the device)", "net"),
+        row("network only (frames on the device)", net=True),
         row("end to end, `predict_many` (framing, network, Viterbi, periodicity)"),
         row("· framing + network (s)", stage="frames_and_network"),
         row("· Viterbi left after the last batch (s)", stage="viterbi_tail"),

@@ -235,6 +235,12 @@ def _spectral(w: Any) -> tuple[Any, Any, Any]:
     return dft.float(), idft.float(), torch.stack([re, im, -im]).float()
 
 
+def _pool2(z: Any, dim: int) -> Any:
+    """Max-pool by 2 (stride 2) along axis ``dim``."""
+    a, b = z.unflatten(dim, (-1, 2)).unbind(dim + 1)
+    return a.maximum(b)
+
+
 @functools.cache
 def _fast_class() -> Any:
     import torch
@@ -268,9 +274,10 @@ def _fast_class() -> Any:
             for i, (w, b) in enumerate(zip(ws[1:], bs[1:])):
                 if layout != "ncl" and i > 0:  # layers 3-6: few positions -> one dense matrix product each
                     mats.append((frozen(_toeplitz(w, n_pos[i])), frozen(b.repeat(n_pos[i]))))
-                elif layout == "lnc":  # layer 2 in the frequency domain
-                    mats.append((frozen(torch.zeros(0)), frozen(b)))
-                    self.dft, self.idft, self.spec = (frozen(m) for m in _spectral(w))
+                elif layout == "lnc":  # layer 2 in the frequency domain: its weights are the kernel's spectrum
+                    dft, idft, spec = _spectral(w)
+                    self.dft, self.idft = frozen(dft), frozen(idft)
+                    mats.append((frozen(spec), frozen(b)))
                 elif layout == "nlc":
                     mats.append((frozen(w[..., None]), frozen(b)))
                 else:
@@ -288,37 +295,38 @@ def _fast_class() -> Any:
         def forward(self, x: Any) -> Any:
             n = x.shape[0]
             x = x.to(self.w1.dtype)
-            if self.layout == "lnc":
-                return self._forward_lnc(x, n)
-            fr = F.pad(x, (254, 254)).unfold(1, 512, 4).reshape(n * 256, 512)
-            z = torch.addmm(self.b1, fr, self.w1).reshape(n, 256, -1)  # (N, L, C1), BN scale folded in
-            y = self._bn_relu(torch.maximum(z[:, 0::2], z[:, 1::2]), 0, -1)  # max-pool along time: (N, 128, C1)
-            if self.layout == "nlc":
-                y4 = y.permute(0, 2, 1)[..., None]  # (N, C, L, 1), channels-last strides
-                z = F.conv2d(y4, self.weights[0], self.biases[0], padding=(32, 0))[:, :, 1:, 0]  # pads (31, 32)
-                z = z.permute(0, 2, 1)  # (N, L, C) view
-                y = self._bn_relu(torch.maximum(z[:, 0::2], z[:, 1::2]), 1, -1)  # (N, 64, C)
-                for i in range(1, 5):
-                    n_pos, c_in = y.shape[1], y.shape[2]
-                    z = torch.addmm(self.biases[i], y.reshape(n, n_pos * c_in), self.weights[i]).reshape(n, n_pos, -1)
-                    y = self._bn_relu(torch.maximum(z[:, 0::2], z[:, 1::2]), i + 1, -1)
-                y = y.reshape(n, self.in_features)  # (l, c) order, as torchcrepe flattens
-            else:
-                y = y.transpose(1, 2)  # (N, C, L)
+            if self.layout == "ncl":
+                y = self._layer1(x, n, dim=1).transpose(1, 2)  # (N, C, L)
                 for i in range(5):
                     z = F.conv1d(F.pad(y, (31, 32)), self.weights[i], self.biases[i])
                     y = self._bn_relu(F.max_pool1d(z, 2, 2), i + 1, 1)
                 y = y.permute(0, 2, 1).reshape(n, self.in_features)
-            return torch.sigmoid(self.classifier(y)).float()
+                return torch.sigmoid(self.classifier(y)).float()
+            if self.layout == "lnc":
+                y = self._layer2_spectral(self._layer1(x, n, dim=0), n)
+            else:
+                y4 = self._layer1(x, n, dim=1).permute(0, 2, 1)[..., None]  # (N, C, L, 1), channels-last strides
+                z = F.conv2d(y4, self.weights[0], self.biases[0], padding=(32, 0))[:, :, 1:, 0]  # pads (31, 32)
+                y = self._bn_relu(_pool2(z.permute(0, 2, 1), 1), 1, -1)  # (N, 64, C)
+            for i in range(1, 5):  # layers 3-6: one dense matrix product each
+                n_pos, c_in = y.shape[1], y.shape[2]
+                z = torch.addmm(self.biases[i], y.reshape(n, n_pos * c_in), self.weights[i]).reshape(n, n_pos, -1)
+                y = self._bn_relu(_pool2(z, 1), i + 1, -1)
+            return torch.sigmoid(self.classifier(y.reshape(n, self.in_features))).float()  # (l, c) order, as torchcrepe
 
-        def _forward_lnc(self, x: Any, n: int) -> Any:
-            """Position-major forward pass (``(L, N, C)``), layer 2 as products of spectra (see :func:`_spectral`)."""
-            fr = F.pad(x, (254, 254)).unfold(1, 512, 4).transpose(0, 1).reshape(256 * n, 512)  # rows (l, n)
-            z = torch.addmm(self.b1, fr, self.w1).reshape(256, n, -1)
-            y = self._bn_relu(torch.maximum(z[0::2], z[1::2]), 0, -1)  # (128, N, C1)
+        def _layer1(self, x: Any, n: int, *, dim: int) -> Any:
+            """Layer 1 as one matrix product over the unfolded frames, pooled; positions on axis ``dim`` (0 or 1)."""
+            fr = F.pad(x, (254, 254)).unfold(1, 512, 4)  # (N, 256, 512) view
+            if dim == 0:
+                fr = fr.transpose(0, 1)  # rows (l, n)
+            z = torch.addmm(self.b1, fr.reshape(256 * n, 512), self.w1).reshape(*fr.shape[:2], -1)  # BN scale folded in
+            return self._bn_relu(_pool2(z, dim), 0, -1)  # (N, 128, C1) or (128, N, C1)
+
+        def _layer2_spectral(self, y: Any, n: int) -> Any:
+            """Layer 2 as products of spectra (see :func:`_spectral`): ``(128, N, C1)`` in, ``(N, 64, C2)`` out."""
             c1 = y.shape[2]
             spec = torch.mm(self.dft, y.reshape(128, n * c1)).reshape(2, _N_SPEC, n, c1)  # (re/im, bin, N, C1)
-            g = self.spec  # (4, bins, C1, C2): re, im, -im of the kernel's spectrum
+            g = self.weights[0]  # (4, bins, C1, C2): re, im, -im of the kernel's spectrum
             c2 = g.shape[3]
             prod = torch.empty((2, _N_SPEC, n, c2), dtype=y.dtype, device=y.device)
             torch.bmm(spec[0], g[0], out=prod[0])  # re = Yr Gr - Yi Gi
@@ -326,14 +334,10 @@ def _fast_class() -> Any:
             torch.bmm(spec[0], g[1], out=prod[1])  # im = Yr Gi + Yi Gr
             prod[1].baddbmm_(spec[1], g[0])
             z = torch.mm(self.idft, prod.reshape(2 * _N_SPEC, n * c2)).reshape(128, n, c2)
-            m = torch.maximum(z[0::2], z[1::2]).add_(self.biases[0])  # pooled (64, N, C2); the bias after the pool
+            m = _pool2(z, 0).add_(self.biases[0])  # (64, N, C2); the bias after the pool
             y = torch.empty((n, 64, c2), dtype=m.dtype, device=m.device)
             y.transpose(0, 1).copy_(self._bn_relu(m, 1, -1))  # (N, L, C) for the dense layers
-            for i in range(1, 5):
-                n_pos, c_in = y.shape[1], y.shape[2]
-                z = torch.addmm(self.biases[i], y.reshape(n, n_pos * c_in), self.weights[i]).reshape(n, n_pos, -1)
-                y = self._bn_relu(torch.maximum(z[:, 0::2], z[:, 1::2]), i + 1, -1)
-            return torch.sigmoid(self.classifier(y.reshape(n, self.in_features))).float()
+            return y
 
         def _bn_relu(self, m: Any, i: int, axis: int) -> Any:
             """ReLU then BatchNorm of layer ``i``, applied after the max-pool.
